@@ -1,0 +1,33 @@
+export { OtelTransport, OTEL_TRANSPORT } from './transport/otel-transport.js';
+export type { OtelTransportOptions } from './transport/options.js';
+export type { SeverityMap } from './transport/severity.js';
+export {
+  ATTR_EXCEPTION_CAUSE,
+  ATTR_EXCEPTION_CODE,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_STACKTRACE,
+  ATTR_EXCEPTION_TYPE,
+} from './transport/exception.js';
+export {
+  getRequestContext,
+  runWithRequestContext,
+  setRequestContext,
+} from './context/request-context.js';
+export type { RequestContext } from './context/request-context.js';
+export {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_ROUTE,
+  ATTR_REQUEST_ID,
+  ATTR_URL_PATH,
+  ATTR_USER_ID,
+  requestContextAttributes,
+} from './context/request-attributes.js';
+export { traceContext } from './format/trace-context.js';
+export type { TraceContextFormatOptions } from './format/trace-context.js';
+export { attributeLimitsFromEnv } from './limits.js';
+export type { AttributeLimits } from './limits.js';
+export { ERROR_CODES, OtelWinstonError } from './errors.js';
+export { WARNING_CODES } from './warnings.js';
+export type { WarningCode } from './warnings.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,80 @@
+import { context, type Context } from '@opentelemetry/api';
+import { getRequestContext, type RequestContext } from '../context/request-context.js';
+
+/**
+ * What is captured synchronously at the log call and travels with the winston
+ * `info` object, so a record that winston buffers or hands to a slow transport
+ * still carries the trace and request of the call that made it.
+ */
+export interface CapturedCall {
+  /** The OpenTelemetry context active at the call (trace_id, span_id, flags). */
+  readonly context: Context;
+  /** The request context active at the call. */
+  readonly request: Readonly<RequestContext> | undefined;
+  /** Milliseconds since the epoch, at the call. */
+  readonly time: number;
+  /**
+   * An Error passed among the call's extra arguments. `format.splat()` takes
+   * such an argument out of the splat before any transport sees it.
+   */
+  readonly splatError: Error | undefined;
+}
+
+/** The `info` property that holds the {@link CapturedCall}. A symbol: formats and JSON never see it. */
+export const CAPTURED_CALL = Symbol.for('otel-winston.captured-call.v1');
+
+/** Set by `@opentelemetry/instrumentation-winston` when it is active; read as a second source. */
+const CONTRIB_CONTEXT = Symbol.for('opentelemetry.js.contrib.winston.context');
+
+const SPLAT = Symbol.for('splat');
+
+function splatErrorOf(info: object): Error | undefined {
+  try {
+    const splat = (info as { [SPLAT]?: unknown })[SPLAT];
+    if (!Array.isArray(splat)) return undefined;
+    for (const arg of splat as unknown[]) if (isError(arg)) return arg;
+  } catch {
+    // A hostile splat: no error to take from it.
+  }
+  return undefined;
+}
+
+/** `value instanceof Error`, false where a Proxy trap throws. */
+export function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+/** Captures the call that is logging `info`, now. */
+export function captureCall(info: object): CapturedCall {
+  return {
+    context: context.active(),
+    request: getRequestContext(),
+    time: Date.now(),
+    splatError: splatErrorOf(info),
+  };
+}
+
+/** Stamps `info` with the call captured now. A frozen info is left as it is. */
+export function stampCall(info: object): void {
+  try {
+    (info as { [CAPTURED_CALL]?: CapturedCall })[CAPTURED_CALL] = captureCall(info);
+  } catch {
+    // A frozen info object: the transport captures at delivery instead.
+  }
+}
+
+/** The call captured for `info`, or one captured now when nothing was captured earlier. */
+export function capturedCallOf(info: object): CapturedCall {
+  const captured = (info as { [CAPTURED_CALL]?: CapturedCall })[CAPTURED_CALL];
+  if (captured !== undefined) return captured;
+  const now = captureCall(info);
+  const contribContext = (info as { [CONTRIB_CONTEXT]?: Context })[CONTRIB_CONTEXT];
+  if (contribContext !== undefined && typeof contribContext.getValue === 'function') {
+    return { ...now, context: contribContext };
+  }
+  return now;
+}

@@ -1,0 +1,131 @@
+import type { LoggerProvider } from '@opentelemetry/api';
+import type TransportStream from 'winston-transport';
+import { checkInteger, invalidOption } from '../errors.js';
+import type { SeverityMap } from './severity.js';
+
+/** Options of {@link OtelTransport}. Every option is optional. */
+export interface OtelTransportOptions extends TransportStream.TransportStreamOptions {
+  /**
+   * Where records go.
+   * @default the global LoggerProvider (`logs.getLoggerProvider()` of `@opentelemetry/api`),
+   * resolved on each record until the SDK registers one
+   * @example new OtelTransport({ loggerProvider: new LoggerProvider({ processors: [...] }) })
+   */
+  loggerProvider?: LoggerProvider;
+
+  /**
+   * The instrumentation scope name of the records.
+   * @default 'otel-winston'
+   */
+  loggerName?: string;
+
+  /**
+   * Explicit severities for winston levels, by level name. Levels not named
+   * here keep the default mapping: winston's npm, syslog and cli sets as the
+   * official transport maps them, well-known names by meaning, other custom
+   * levels by rank.
+   * @default {}
+   * @example new OtelTransport({ severityMap: { audit: SeverityNumber.INFO4 } })
+   */
+  severityMap?: SeverityMap;
+
+  /**
+   * Add the request context captured at the call (`http.request.id`,
+   * `user.id`, `http.route`, …) to every record.
+   * @default true
+   */
+  includeRequestContext?: boolean;
+
+  /**
+   * Most attributes a record keeps; the rest are dropped and counted in a `diag` warning.
+   * @default `OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT`, else `OTEL_ATTRIBUTE_COUNT_LIMIT`, else 128
+   */
+  attributeCountLimit?: number;
+
+  /**
+   * Longest string or byte array an attribute value keeps; longer ones are truncated.
+   * @default `OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
+   * `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else no limit beyond `maxStringLength`
+   */
+  attributeValueLengthLimit?: number;
+
+  /**
+   * Longest string (body or attribute) a record keeps, in UTF-16 code units: a
+   * safety bound so one huge message cannot stall the exporter.
+   * @default 1048576
+   */
+  maxStringLength?: number;
+
+  /**
+   * Deepest nesting of maps and lists kept in a structured value; deeper ones
+   * become the string "[Object]" or "[Array]".
+   * @default 8
+   */
+  maxDepth?: number;
+
+  /**
+   * Most entries kept per map or list in a structured value.
+   * @default 1024
+   */
+  maxCollectionSize?: number;
+
+  /**
+   * Most values (at any depth) converted for one record; the rest become "[Truncated]".
+   * @default 20000
+   */
+  maxValuesPerRecord?: number;
+}
+
+export const DEFAULT_MAX_STRING_LENGTH = 1_048_576;
+export const DEFAULT_MAX_DEPTH = 8;
+export const DEFAULT_MAX_COLLECTION_SIZE = 1024;
+export const DEFAULT_MAX_VALUES_PER_RECORD = 20_000;
+export const DEFAULT_LOGGER_NAME = 'otel-winston';
+
+/** Checks options passed in code, up front: a bad one throws an `OtelWinstonError`. */
+export function validateTransportOptions(options: unknown): OtelTransportOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption('options', 'an object', options);
+  }
+  const o = options as OtelTransportOptions;
+  if (o.loggerProvider !== undefined) {
+    const provider = o.loggerProvider as { getLogger?: unknown } | null;
+    if (
+      typeof provider !== 'object' ||
+      provider === null ||
+      typeof provider.getLogger !== 'function'
+    ) {
+      throw invalidOption(
+        'loggerProvider',
+        'a LoggerProvider (an object with getLogger())',
+        provider,
+      );
+    }
+  }
+  if (o.loggerName !== undefined && (typeof o.loggerName !== 'string' || o.loggerName === '')) {
+    throw invalidOption('loggerName', 'a non-empty string', o.loggerName);
+  }
+  if (o.level !== undefined && (typeof o.level !== 'string' || o.level === '')) {
+    throw invalidOption('level', 'a level name (a non-empty string)', o.level);
+  }
+  if (o.severityMap !== undefined) {
+    const map = o.severityMap as unknown;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+      throw invalidOption('severityMap', 'an object of level name to SeverityNumber', map);
+    }
+    for (const [level, severity] of Object.entries(map)) {
+      checkInteger(`severityMap.${level}`, severity, 1, 24);
+    }
+  }
+  if (o.includeRequestContext !== undefined && typeof o.includeRequestContext !== 'boolean') {
+    throw invalidOption('includeRequestContext', 'a boolean', o.includeRequestContext);
+  }
+  checkInteger('attributeCountLimit', o.attributeCountLimit, 0, Infinity);
+  checkInteger('attributeValueLengthLimit', o.attributeValueLengthLimit, 1, Infinity);
+  checkInteger('maxStringLength', o.maxStringLength, 1, Infinity);
+  checkInteger('maxDepth', o.maxDepth, 1, 64);
+  checkInteger('maxCollectionSize', o.maxCollectionSize, 1, Infinity);
+  checkInteger('maxValuesPerRecord', o.maxValuesPerRecord, 1, Infinity);
+  return o;
+}

@@ -1,0 +1,221 @@
+import {
+  context,
+  logs,
+  SeverityNumber,
+  type Logger,
+  type LoggerProvider,
+  type LogRecord,
+} from '@opentelemetry/api';
+import TransportStream from 'winston-transport';
+import { attributeLimitsFromEnv } from '../limits.js';
+import { VERSION } from '../version.js';
+import { describeError, warn } from '../warnings.js';
+import type { ValueLimits } from './any-value.js';
+import {
+  buildLogRecord,
+  isCrashRecord,
+  type RecordSettings,
+  type Severity,
+} from './build-record.js';
+import { capturedCallOf, type CapturedCall } from './capture.js';
+import { instrumentLogger } from './instrument-logger.js';
+import {
+  DEFAULT_LOGGER_NAME,
+  DEFAULT_MAX_COLLECTION_SIZE,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_STRING_LENGTH,
+  DEFAULT_MAX_VALUES_PER_RECORD,
+  validateTransportOptions,
+  type OtelTransportOptions,
+} from './options.js';
+import { severitiesForLevels, severityForName, type SeverityMap } from './severity.js';
+
+const LEVEL = Symbol.for('level');
+
+/** How long a crash record may take to flush before winston is told the transport is done. */
+const CRASH_FLUSH_DEADLINE_MS = 2000;
+
+/** Marks a winston transport that bridges into OpenTelemetry, so no logger is given two. */
+export const OTEL_TRANSPORT = Symbol.for('otel-winston.transport.v1');
+
+/**
+ * A winston transport that turns every record into an OpenTelemetry log
+ * record: severity, body, attributes, exception, and the trace and request
+ * context captured at the moment of the log call.
+ *
+ * It never throws and always calls winston's callback: a problem goes to the
+ * OpenTelemetry `diag` logger and the record is emitted with what could be kept.
+ *
+ * @example
+ * const logger = winston.createLogger({
+ *   transports: [new winston.transports.Console(), new OtelTransport()],
+ * });
+ */
+export class OtelTransport extends TransportStream {
+  /** @internal */
+  readonly [OTEL_TRANSPORT] = true;
+
+  readonly #provider: LoggerProvider | undefined;
+  readonly #loggerName: string;
+  #logger: Logger | undefined;
+  #globalProvider: LoggerProvider | undefined;
+  readonly #severityMap: SeverityMap;
+  readonly #settings: RecordSettings;
+  #levelsSeen: object | undefined;
+  #severities: Map<string, SeverityNumber> = new Map();
+
+  /**
+   * @param options - see {@link OtelTransportOptions}; a bad option throws an
+   * `OtelWinstonError` with code `OTW_ERR_INVALID_OPTION`.
+   */
+  constructor(options?: OtelTransportOptions) {
+    const o = validateTransportOptions(options);
+    super(o);
+    this.#provider = o.loggerProvider;
+    this.#loggerName = o.loggerName ?? DEFAULT_LOGGER_NAME;
+    if (o.loggerProvider !== undefined) {
+      this.#logger = o.loggerProvider.getLogger(this.#loggerName, VERSION);
+    }
+    this.#severityMap = o.severityMap ?? {};
+    const env = attributeLimitsFromEnv();
+    const limits: ValueLimits = {
+      maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH,
+      maxCollectionSize: o.maxCollectionSize ?? DEFAULT_MAX_COLLECTION_SIZE,
+      maxStringLength: o.maxStringLength ?? DEFAULT_MAX_STRING_LENGTH,
+      maxValuesPerRecord: o.maxValuesPerRecord ?? DEFAULT_MAX_VALUES_PER_RECORD,
+    };
+    this.#settings = {
+      limits,
+      attributeCountLimit: o.attributeCountLimit ?? env.attributeCountLimit,
+      attributeValueLengthLimit: o.attributeValueLengthLimit ?? env.attributeValueLengthLimit,
+      includeRequestContext: o.includeRequestContext ?? true,
+    };
+    // winston pipes a logger into each of its transports: from then on the
+    // logger captures every call at the moment it is made.
+    this.on('pipe', instrumentLogger);
+  }
+
+  /** winston's entry point. Emits the record, then calls `callback`, always. */
+  override log(info: unknown, callback?: () => void): void {
+    try {
+      if (typeof info === 'object' && info !== null) this.#emit(info as Record<string, unknown>);
+    } catch (error) {
+      warn('OTW001', describeError(error));
+    }
+    try {
+      this.emit('logged', info);
+    } catch (error) {
+      warn('OTW001', `a 'logged' listener threw: ${describeError(error)}`);
+    }
+    if (typeof callback === 'function') callback();
+    if (isCrashRecord(info) && (this as { _ending?: boolean })._ending === true) {
+      this.#finishAfterFlush();
+    }
+  }
+
+  /**
+   * winston's exception handler marks its transports `_ending`, logs the
+   * crash, and exits when each transport emits 'finish' (or after 3 s). Flush
+   * the provider first, so the crash record is exported before the exit.
+   */
+  #finishAfterFlush(): void {
+    const provider = (this.#provider ?? logs.getLoggerProvider()) as {
+      forceFlush?: () => Promise<void>;
+    };
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(deadline);
+      this.emit('finish');
+    };
+    const deadline = setTimeout(finish, CRASH_FLUSH_DEADLINE_MS);
+    deadline.unref();
+    if (typeof provider.forceFlush !== 'function') return finish();
+    try {
+      provider.forceFlush().then(finish, (error: unknown) => {
+        warn('OTW007', `flushing after an uncaught exception failed: ${describeError(error)}`);
+        finish();
+      });
+    } catch (error) {
+      warn('OTW007', `flushing after an uncaught exception failed: ${describeError(error)}`);
+      finish();
+    }
+  }
+
+  #emit(info: Record<string, unknown>): void {
+    let call: CapturedCall;
+    try {
+      call = capturedCallOf(info);
+    } catch (error) {
+      warn('OTW001', `the call context could not be read: ${describeError(error)}`);
+      call = {
+        context: context.active(),
+        request: undefined,
+        time: Date.now(),
+        splatError: undefined,
+      };
+    }
+    const severity = this.#severityOf(info);
+    const logger = this.#currentLogger();
+    if (!logger.enabled({ context: call.context, severityNumber: severity.number })) return;
+    let record: LogRecord;
+    try {
+      record = buildLogRecord(info, call, severity, this.#settings);
+    } catch (error) {
+      // buildLogRecord guards each part; this is the last line of defence.
+      warn('OTW001', describeError(error));
+      record = {
+        timestamp: call.time,
+        severityNumber: severity.number,
+        severityText: severity.text,
+        context: call.context,
+      };
+    }
+    try {
+      logger.emit(record);
+    } catch (error) {
+      warn('OTW007', describeError(error));
+    }
+  }
+
+  /**
+   * The logger of the explicit provider, or of the global provider as it is
+   * now. The global one is looked up on each record (and the logger cached per
+   * provider): the CommonJS and ESM builds of `@opentelemetry/api` each keep
+   * their own proxy provider, so a proxy taken early could miss the SDK that
+   * the other build registers.
+   */
+  #currentLogger(): Logger {
+    if (this.#provider !== undefined) return this.#logger!;
+    const provider = logs.getLoggerProvider();
+    if (provider !== this.#globalProvider || this.#logger === undefined) {
+      this.#globalProvider = provider;
+      this.#logger = provider.getLogger(this.#loggerName, VERSION);
+    }
+    return this.#logger;
+  }
+
+  #severityOf(info: Record<string, unknown>): Severity {
+    let level: unknown;
+    try {
+      level = (info as { [LEVEL]?: unknown })[LEVEL] ?? info.level;
+    } catch {
+      level = undefined;
+    }
+    if (typeof level !== 'string' || level === '') {
+      return { number: SeverityNumber.UNSPECIFIED, text: undefined };
+    }
+    if (isCrashRecord(info)) return { number: SeverityNumber.FATAL, text: 'FATAL' };
+    const levels = (this as { levels?: Record<string, number> }).levels;
+    if (levels !== undefined && levels !== null) {
+      if (levels !== this.#levelsSeen) {
+        this.#severities = severitiesForLevels(levels, this.#severityMap);
+        this.#levelsSeen = levels;
+      }
+      const known = this.#severities.get(level);
+      if (known !== undefined) return { number: known, text: level };
+    }
+    return { number: severityForName(level, this.#severityMap), text: level };
+  }
+}

@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { VERSION } from '../src/index.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+  engines: { node: string };
+  exports: Record<string, unknown>;
+};
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, {
+    encoding: 'utf8',
+    cwd: new URL('..', import.meta.url),
+  });
+}
+
+describe('package', () => {
+  it('VERSION matches package.json', () => {
+    expect(VERSION).to.equal(pkg.version);
+  });
+
+  it('declares engines.node >=22.15', () => {
+    expect(pkg.engines.node).to.equal('>=22.15');
+  });
+
+  const script = `
+    const { createLogger } = M.winston;
+    const { OtelTransport } = M.main;
+    const { createLogCapture } = M.testing;
+    const capture = createLogCapture();
+    createLogger({ transports: [capture.transport()] }).info('from the build');
+    if (!(capture.transport() instanceof OtelTransport)) throw new Error('two OtelTransport classes');
+    console.log(JSON.stringify({ bodies: capture.bodies, exports: Object.keys(M.main).sort() }));`;
+
+  it('loads with require() from the CommonJS build', () => {
+    const out = node([
+      '-e',
+      `const M = { winston: require('winston'), main: require('otel-winston'), testing: require('otel-winston/testing') };${script}`,
+    ]);
+    expect(JSON.parse(out).bodies).to.deep.equal(['from the build']);
+  });
+
+  it('loads with import from the ESM build, with the same named exports', async () => {
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `import winston from 'winston'; import * as main from 'otel-winston'; import * as testing from 'otel-winston/testing'; const M = { winston, main, testing };${script}`,
+    ]);
+    const cjs = node([
+      '-e',
+      `const M = { winston: require('winston'), main: require('otel-winston'), testing: require('otel-winston/testing') };${script}`,
+    ]);
+    expect(JSON.parse(esm)).to.deep.equal(JSON.parse(cjs));
+    expect(JSON.parse(esm).exports).to.not.include('default');
+  });
+
+  it('shares request context between the CommonJS and ESM copies in one process', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `import { createRequire } from 'node:module';
+       import { runWithRequestContext } from 'otel-winston';
+       const cjs = createRequire(import.meta.url)('otel-winston');
+       runWithRequestContext({ requestId: 'shared' }, () => console.log(cjs.getRequestContext()?.requestId));`,
+    ]);
+    expect(out.trim()).to.equal('shared');
+  });
+
+  it('packs only the build and the docs', () => {
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        encoding: 'utf8',
+        cwd: new URL('..', import.meta.url),
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ) as Array<{ files: Array<{ path: string }> }>;
+    const paths = packed[0]!.files.map((f) => f.path);
+    expect(paths).to.include.members([
+      'package.json',
+      'README.md',
+      'dist/cjs/index.js',
+      'dist/esm/index.js',
+      'dist/esm/index.d.ts',
+      'dist/cjs/testing/index.d.ts',
+    ]);
+    expect(
+      paths.filter(
+        (p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p),
+      ),
+    ).to.deep.equal([]);
+  });
+});
