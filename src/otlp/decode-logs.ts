@@ -47,7 +47,7 @@ function readAnyValue(r: ProtobufReader): DecodedValue {
         value = r.string();
         break;
       case 2:
-        value = r.varint() !== 0n;
+        value = r.bool();
         break;
       case 3:
         value = int64Value(r.int64());

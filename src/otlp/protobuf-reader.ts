@@ -21,10 +21,11 @@ export class ProtobufReader {
 
   /** The next field's number and wire type. */
   tag(): { field: number; wire: number } {
-    const key = this.varint();
-    return { field: Number(key >> 3n), wire: Number(key & 7n) };
+    const key = this.uint32();
+    return { field: key >>> 3, wire: key & 7 };
   }
 
+  /** A varint of up to 64 bits, as a bigint. */
   varint(): bigint {
     let result = 0n;
     let shift = 0n;
@@ -38,8 +39,21 @@ export class ProtobufReader {
     }
   }
 
+  /** A varint read as an unsigned 32-bit number (tags, lengths, enums); higher bits are dropped. */
   uint32(): number {
-    return Number(BigInt.asUintN(32, this.varint()));
+    let result = 0;
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (this.pos >= this.end) throw new RangeError('truncated varint');
+      const byte = this.buf[this.pos++]!;
+      if (shift < 32) result |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result >>> 0;
+    }
+    throw new RangeError('varint too long');
+  }
+
+  /** A boolean varint. */
+  bool(): boolean {
+    return this.uint32() !== 0;
   }
 
   int64(): bigint {

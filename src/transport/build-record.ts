@@ -4,13 +4,13 @@ import { describeError, warn } from '../warnings.js';
 import {
   boundString,
   newValueState,
-  type AnyValue,
   toAnyValue,
+  type AnyValue,
   type ValueLimits,
   type ValueState,
 } from './any-value.js';
 import type { CapturedCall } from './capture.js';
-import { findException, forEachExceptionAttribute, type FoundException } from './exception.js';
+import { findException, forEachExceptionAttribute } from './exception.js';
 
 const SPLAT = Symbol.for('splat');
 
@@ -18,25 +18,18 @@ const SPLAT = Symbol.for('splat');
 export const CORRELATION_KEYS = Symbol.for('otel-winston.correlation-keys.v1');
 
 /** winston's own keys: never attributes. */
-const WINSTON_KEYS = new Set(['level', 'message', 'splat']);
+const WINSTON_KEYS: ReadonlySet<string> = new Set(['level', 'message', 'splat']);
 
 /** Keys of the info that winston's exception and rejection handlers build, carried otherwise. */
-const HANDLER_KEYS = new Set([
-  'exception',
-  'rejection',
-  'error',
-  'stack',
-  'trace',
-  'date',
-  'process',
-  'os',
-]);
+const HANDLER_KEYS = ['exception', 'rejection', 'error', 'stack', 'trace', 'date', 'process', 'os'];
 
 /** Fields of an error that winston copies onto `info`. */
 const ERROR_FIELDS = ['name', 'code', 'cause', 'stack'] as const;
 
 /** Semantic convention: the name of an event record. */
 const EVENT_NAME_KEY = 'event.name';
+
+const EXCEPTION_PREFIX = 'exception.';
 
 /**
  * A record built by winston's exception or rejection handler: an uncaught
@@ -54,9 +47,11 @@ export function isCrashRecord(info: unknown): boolean {
 
 /** What a record needs beyond the `info` object and its captured call. */
 export interface RecordSettings {
+  /** Bounds for the body. */
   readonly limits: ValueLimits;
+  /** Bounds for attribute values: `limits` with the attribute value length limit applied. */
+  readonly attributeLimits: ValueLimits;
   readonly attributeCountLimit: number;
-  readonly attributeValueLengthLimit: number;
   readonly includeRequestContext: boolean;
 }
 
@@ -66,30 +61,25 @@ export interface Severity {
   readonly text: string | undefined;
 }
 
-/** Collects a record's attributes under the count limit; keys set earlier are protected. */
-class AttributeSink {
-  readonly attributes: Attributes = {};
-  count = 0;
-  dropped = 0;
-  private readonly protectedKeys = new Set<string>();
+/** A record's attributes as they are collected, under the count limit. */
+interface AttributeSink {
+  readonly attributes: Attributes;
+  count: number;
+  dropped: number;
+  readonly limit: number;
+  /** Metadata may not overwrite the exception's attributes. */
+  hasException: boolean;
+}
 
-  constructor(private readonly limit: number) {}
-
-  readonly add = (key: string, value: AnyValue): void => {
-    if (Object.hasOwn(this.attributes, key)) {
-      if (!this.protectedKeys.has(key)) this.attributes[key] = value;
-      return;
-    }
-    if (this.count >= this.limit) {
-      this.dropped++;
-      return;
-    }
-    this.attributes[key] = value;
-    this.count++;
-  };
-
-  protect(key: string): void {
-    this.protectedKeys.add(key);
+function addAttribute(sink: AttributeSink, key: string, value: AnyValue): void {
+  const attributes = sink.attributes;
+  if (Object.hasOwn(attributes, key)) {
+    attributes[key] = value;
+  } else if (sink.count < sink.limit) {
+    attributes[key] = value;
+    sink.count++;
+  } else {
+    sink.dropped++;
   }
 }
 
@@ -108,6 +98,10 @@ const PRINTF_TOKEN = /%[sdifjoOc]/;
  * Builds the OpenTelemetry log record for a winston `info` object. Never
  * throws: each part is read on its own, and a part that cannot be read is left
  * out with a `diag` warning while the rest of the record is kept.
+ *
+ * Attributes are collected in order of precedence for the count limit: the
+ * exception, the request context, then the metadata; metadata overwrites the
+ * request context on a clash, never the exception.
  */
 export function buildLogRecord(
   info: Record<string, unknown>,
@@ -115,44 +109,49 @@ export function buildLogRecord(
   severity: Severity,
   settings: RecordSettings,
 ): LogRecord {
-  const attributeLimits: ValueLimits =
-    settings.attributeValueLengthLimit < settings.limits.maxStringLength
-      ? { ...settings.limits, maxStringLength: settings.attributeValueLengthLimit }
-      : settings.limits;
-  const state = newValueState(attributeLimits);
-  const sink = new AttributeSink(settings.attributeCountLimit);
-  const skip = new Set<string>(WINSTON_KEYS);
+  const state = newValueState(settings.attributeLimits);
+  const sink: AttributeSink = {
+    attributes: {},
+    count: 0,
+    dropped: 0,
+    limit: settings.attributeCountLimit,
+    hasException: false,
+  };
+  /** Keys of this info that are not attributes, beyond winston's own. */
+  let skip: string[] | undefined;
   const isHandlerRecord = isCrashRecord(info);
   const record: LogRecord = {
     timestamp: call.time,
-    observedTimestamp: Date.now(),
     severityNumber: severity.number,
     severityText: severity.text,
     context: call.context,
   };
 
-  // 1. The exception: its attributes come first and are protected.
-  let found: FoundException | undefined;
+  // 1. The exception.
+  let messageError: unknown;
   try {
-    found = findException(info, call.splatError);
+    const found = findException(info, call.splatError);
     if (found !== undefined) {
-      if (found.key !== undefined) skip.add(found.key);
-      if (found.key === 'stack' || (found.error as unknown) === info) {
-        skip.add('name').add('code').add('cause');
-      }
+      skip = [];
+      if (found.key !== undefined) skip.push(found.key);
+      if (found.key === 'message') messageError = found.error;
+      if (found.key === 'stack' || (found.error as unknown) === info)
+        skip.push('name', 'code', 'cause');
       // winston copies an error's fields onto info (`logger.error('failed', err)`):
       // they are the exception's, not attributes of their own.
       for (const key of ERROR_FIELDS) {
         const value = info[key];
-        if (value !== undefined && value === found.error[key]) skip.add(key);
+        if (value !== undefined && value === found.error[key]) skip.push(key);
       }
-      forEachExceptionAttribute(found.error, attributeLimits.maxStringLength, (key, value) => {
-        sink.add(key, value);
-        sink.protect(key);
-      });
+      forEachExceptionAttribute(
+        found.error,
+        settings.attributeLimits.maxStringLength,
+        (key, value) => addAttribute(sink, key, value),
+      );
+      sink.hasException = sink.count > 0;
     }
   } catch (error) {
-    noteFailure(state, error);
+    state.failure ??= error;
   }
 
   // 2. The body.
@@ -161,66 +160,61 @@ export function buildLogRecord(
     if (typeof message === 'string') {
       const body = isHandlerRecord ? firstLine(message) : message;
       record.body = boundString(body, settings.limits.maxStringLength);
-    } else if (found !== undefined && found.key === 'message') {
-      const text = found.error.message;
+    } else if (messageError !== undefined) {
+      const text = (messageError as { message?: unknown }).message;
       record.body =
         typeof text === 'string' ? boundString(text, settings.limits.maxStringLength) : '';
     } else if (message !== undefined) {
       const bodyState = newValueState(settings.limits);
       record.body = toAnyValue(message, 0, bodyState);
-      if (bodyState.failure !== undefined) noteFailure(state, bodyState.failure);
+      if (bodyState.failure !== undefined) state.failure ??= bodyState.failure;
     }
   } catch (error) {
-    noteFailure(state, error);
+    state.failure ??= error;
   }
 
   // 3. The request context captured at the call.
   if (settings.includeRequestContext && call.request !== undefined) {
     try {
-      forEachRequestAttribute(call.request, (key, value) => {
-        sink.add(key, toAnyValue(value, 1, state) ?? null);
-      });
+      forEachRequestAttribute(call.request, (key, value) =>
+        addAttribute(sink, key, toAnyValue(value, 1, state) ?? null),
+      );
     } catch (error) {
-      noteFailure(state, error);
+      state.failure ??= error;
     }
   }
 
   // 4. The metadata: defaultMeta, child metadata, per-call metadata, splat.
   try {
-    if (isHandlerRecord) for (const key of HANDLER_KEYS) skip.add(key);
+    if (isHandlerRecord) (skip ??= []).push(...HANDLER_KEYS);
     const correlation = (info as { [CORRELATION_KEYS]?: readonly string[] })[CORRELATION_KEYS];
-    if (correlation !== undefined) for (const key of correlation) skip.add(key);
-    const time = timestampOf(info.timestamp);
-    if (time !== undefined) {
-      record.timestamp = time;
-      skip.add('timestamp');
+    if (correlation !== undefined) (skip ??= []).push(...correlation);
+    if (info.timestamp !== undefined) {
+      const time = timestampOf(info.timestamp);
+      if (time !== undefined) {
+        record.timestamp = time;
+        (skip ??= []).push('timestamp');
+      }
     }
     const eventName = info[EVENT_NAME_KEY];
     if (typeof eventName === 'string' && eventName !== '') {
       record.eventName = eventName;
-      skip.add(EVENT_NAME_KEY);
+      (skip ??= []).push(EVENT_NAME_KEY);
     }
     addFields(info, skip, sink, state);
     addSplat(info, sink, state);
   } catch (error) {
-    noteFailure(state, error);
+    state.failure ??= error;
   }
 
-  if (sink.count > 0 || sink.dropped > 0) record.attributes = sink.attributes;
+  if (sink.count > 0) record.attributes = sink.attributes;
   if (sink.dropped > 0) {
-    warn(
-      'OTW003',
-      `${sink.dropped} attribute(s) over the limit of ${settings.attributeCountLimit} were dropped`,
-    );
+    warn('OTW003', `${sink.dropped} attribute(s) over the limit of ${sink.limit} were dropped`);
   }
   if (state.failure !== undefined) {
     warn('OTW002', `${describeError(state.failure)}; the record keeps a placeholder`);
   }
   return record;
-}
-
-function noteFailure(state: ValueState, error: unknown): void {
-  state.failure ??= error;
 }
 
 function firstLine(text: string): string {
@@ -230,22 +224,25 @@ function firstLine(text: string): string {
 
 function addFields(
   source: object,
-  skip: ReadonlySet<string>,
+  skip: readonly string[] | undefined,
   sink: AttributeSink,
   state: ValueState,
 ): void {
   const keys = Object.keys(source);
-  for (const key of keys) {
-    if (skip.has(key)) continue;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (WINSTON_KEYS.has(key) || (skip !== undefined && skip.includes(key))) continue;
+    if (sink.hasException && key.startsWith(EXCEPTION_PREFIX)) continue;
     let value: unknown;
     try {
       value = (source as Record<string, unknown>)[key];
     } catch (error) {
-      noteFailure(state, error);
+      state.failure ??= error;
       value = '[Unreadable]';
     }
     const converted = toAnyValue(value, 1, state);
-    if (converted !== undefined) sink.add(boundString(key, 256), converted);
+    if (converted !== undefined)
+      addAttribute(sink, key.length > 256 ? boundString(key, 256) : key, converted);
   }
 }
 
@@ -261,9 +258,8 @@ function addSplat(info: Record<string, unknown>, sink: AttributeSink, state: Val
   for (const arg of splat as unknown[]) {
     if (typeof arg === 'object' && arg !== null && !Array.isArray(arg)) {
       if (arg instanceof Error) continue;
-      const extra = new Set<string>();
-      for (const key of Object.keys(arg)) if (Object.hasOwn(info, key)) extra.add(key);
-      addFields(arg, extra, sink, state);
+      const present = Object.keys(arg).filter((key) => Object.hasOwn(info, key));
+      addFields(arg, present, sink, state);
     } else {
       (args ??= []).push(arg);
     }
@@ -271,6 +267,6 @@ function addSplat(info: Record<string, unknown>, sink: AttributeSink, state: Val
   const message = info.message;
   if (args !== undefined && typeof message === 'string' && PRINTF_TOKEN.test(message)) {
     const converted = toAnyValue(args, 1, state);
-    if (converted !== undefined) sink.add('log.args', converted);
+    if (converted !== undefined) addAttribute(sink, 'log.args', converted);
   }
 }

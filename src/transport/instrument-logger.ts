@@ -69,17 +69,18 @@ export function instrumentLogger(logger: unknown): void {
   define(target, INSTRUMENTED, true);
 
   const write = target.write;
-  define(target, 'write', function captureThenWrite(this: unknown, ...args: unknown[]): unknown {
-    const chunk = args[0];
+  define(target, 'write', function captureThenWrite(this: unknown, chunk: unknown): unknown {
     if (typeof chunk === 'object' && chunk !== null) stampCall(chunk);
-    return write.apply(this, args);
+    // eslint-disable-next-line prefer-rest-params -- no array per call on the hot path
+    return write.apply(this, arguments as unknown as unknown[]);
   });
 
   const push = target.push;
   if (typeof push === 'function') {
-    define(target, 'push', function countedPush(this: unknown, ...args: unknown[]): unknown {
+    define(target, 'push', function countedPush(this: unknown): unknown {
       pushes++;
-      return push.apply(this, args);
+      // eslint-disable-next-line prefer-rest-params -- no array per call on the hot path
+      return push.apply(this, arguments as unknown as unknown[]);
     });
   }
 
@@ -112,10 +113,11 @@ export function instrumentLogger(logger: unknown): void {
 }
 
 function guard(original: Method, name: string): Method {
-  return function guardedLogCall(this: unknown, ...args: unknown[]): unknown {
+  return function guardedLogCall(this: unknown): unknown {
     const before = pushes;
     try {
-      return original.apply(this, args);
+      // eslint-disable-next-line prefer-rest-params -- no array per call on the hot path
+      return original.apply(this, arguments as unknown as unknown[]);
     } catch (error) {
       if (pushes !== before) {
         // It failed while delivering (a format or transport threw): some
@@ -128,7 +130,8 @@ function guard(original: Method, name: string): Method {
         `logger.${name}() threw on its arguments: ${describeError(error)}; retried with a plain copy`,
       );
       try {
-        return original.apply(this, args.map(plainCopy));
+        // eslint-disable-next-line prefer-rest-params
+        return original.apply(this, Array.prototype.map.call(arguments, plainCopy));
       } catch (again) {
         warn('OTW009', `logger.${name}() threw again with a plain copy: ${describeError(again)}`);
         return this;

@@ -84,10 +84,14 @@ export class OtelTransport extends TransportStream {
       maxStringLength: o.maxStringLength ?? DEFAULT_MAX_STRING_LENGTH,
       maxValuesPerRecord: o.maxValuesPerRecord ?? DEFAULT_MAX_VALUES_PER_RECORD,
     };
+    const valueLengthLimit = o.attributeValueLengthLimit ?? env.attributeValueLengthLimit;
     this.#settings = {
       limits,
+      attributeLimits: {
+        ...limits,
+        maxStringLength: Math.min(limits.maxStringLength, valueLengthLimit),
+      },
       attributeCountLimit: o.attributeCountLimit ?? env.attributeCountLimit,
-      attributeValueLengthLimit: o.attributeValueLengthLimit ?? env.attributeValueLengthLimit,
       includeRequestContext: o.includeRequestContext ?? true,
     };
     // winston pipes a logger into each of its transports: from then on the
