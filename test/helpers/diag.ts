@@ -17,14 +17,16 @@ const logger: DiagLogger = {
   debug: () => undefined,
   verbose: () => undefined,
 };
-let installed = false;
+function install(): void {
+  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+}
 
-/** Installs (once) a capturing diag logger and clears it and the rate limiter between tests. */
+/**
+ * Installs a capturing diag logger before each test of the calling suite, and
+ * clears what it holds and the warnings' rate limiter.
+ */
 export function useDiagCapture(): DiagCapture {
-  if (!installed) {
-    diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-    installed = true;
-  }
+  install();
   const capture: DiagCapture = {
     warnings,
     errors,
@@ -34,6 +36,9 @@ export function useDiagCapture(): DiagCapture {
       resetWarnings();
     },
   };
-  beforeEach(() => capture.clear());
+  beforeEach(() => {
+    install();
+    capture.clear();
+  });
   return capture;
 }

@@ -118,3 +118,29 @@ describe('otel-winston/testing: startOtlpReceiver, with the real OTLP exporters'
     expect(Date.now() - started).to.be.lessThan(2000);
   });
 });
+
+describe('bench counting receiver', () => {
+  it('counts the records of a real export without decoding them', async () => {
+    const { startCountingReceiver } = await import('../../bench/count-receiver.js');
+    const receiver = await startCountingReceiver();
+    try {
+      const provider = new LoggerProvider({
+        processors: [
+          new BatchLogRecordProcessor({
+            exporter: new ProtoExporter({ url: `${receiver.url}/v1/logs` }),
+          }),
+        ],
+      });
+      const logger = winston.createLogger({
+        transports: [new OtelTransport({ loggerProvider: provider })],
+      });
+      for (let i = 0; i < 1234; i++) logger.info('counted', { i, nested: { list: [i] } });
+      await provider.forceFlush();
+      await receiver.waitFor(1234, 5000);
+      expect(receiver.count()).to.equal(1234);
+      await provider.shutdown();
+    } finally {
+      await receiver.close();
+    }
+  });
+});

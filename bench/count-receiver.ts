@@ -1,0 +1,74 @@
+/**
+ * A loopback OTLP/HTTP logs receiver for benchmarks: it counts the log records
+ * of each protobuf request by walking the message structure, without decoding
+ * values, so that it never becomes the bottleneck it would be in a test.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProtobufReader } from '../src/otlp/protobuf-reader.js';
+
+/** Log records in an `ExportLogsServiceRequest`: resource_logs(1) → scope_logs(2) → log_records(2). */
+export function countLogRecords(body: Uint8Array): number {
+  let count = 0;
+  const request = new ProtobufReader(body);
+  while (!request.done) {
+    const { field, wire } = request.tag();
+    if (field !== 1) {
+      request.skip(wire);
+      continue;
+    }
+    const resourceLogs = request.message();
+    while (!resourceLogs.done) {
+      const t = resourceLogs.tag();
+      if (t.field !== 2) {
+        resourceLogs.skip(t.wire);
+        continue;
+      }
+      const scopeLogs = resourceLogs.message();
+      while (!scopeLogs.done) {
+        const s = scopeLogs.tag();
+        if (s.field === 2) count++;
+        scopeLogs.skip(s.wire);
+      }
+    }
+  }
+  return count;
+}
+
+export interface CountingReceiver {
+  readonly url: string;
+  readonly count: () => number;
+  waitFor(total: number, timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startCountingReceiver(): Promise<CountingReceiver> {
+  let count = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      try {
+        if (req.url === '/v1/logs') count += countLogRecords(Buffer.concat(chunks));
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      } catch {
+        res.writeHead(400).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    count: () => count,
+    async waitFor(total, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (count < total) {
+        if (Date.now() > deadline)
+          throw new Error(`the receiver got ${count} records, expected ${total}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
