@@ -233,16 +233,21 @@ function addFields(
     const key = keys[i]!;
     if (WINSTON_KEYS.has(key) || (skip !== undefined && skip.includes(key))) continue;
     if (sink.hasException && key.startsWith(EXCEPTION_PREFIX)) continue;
-    let value: unknown;
-    try {
-      value = (source as Record<string, unknown>)[key];
-    } catch (error) {
-      state.failure ??= error;
-      value = '[Unreadable]';
-    }
-    const converted = toAnyValue(value, 1, state);
-    if (converted !== undefined)
-      addAttribute(sink, key.length > 256 ? boundString(key, 256) : key, converted);
+    addField(source, key, sink, state);
+  }
+}
+
+function addField(source: object, key: string, sink: AttributeSink, state: ValueState): void {
+  let value: unknown;
+  try {
+    value = (source as Record<string, unknown>)[key];
+  } catch (error) {
+    state.failure ??= error;
+    value = '[Unreadable]';
+  }
+  const converted = toAnyValue(value, 1, state);
+  if (converted !== undefined) {
+    addAttribute(sink, key.length > 256 ? boundString(key, 256) : key, converted);
   }
 }
 
@@ -258,8 +263,14 @@ function addSplat(info: Record<string, unknown>, sink: AttributeSink, state: Val
   for (const arg of splat as unknown[]) {
     if (typeof arg === 'object' && arg !== null && !Array.isArray(arg)) {
       if (arg instanceof Error) continue;
-      const present = Object.keys(arg).filter((key) => Object.hasOwn(info, key));
-      addFields(arg, present, sink, state);
+      // Usually winston merged the object into info already: nothing to add.
+      const keys = Object.keys(arg);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (Object.hasOwn(info, key) || WINSTON_KEYS.has(key)) continue;
+        if (sink.hasException && key.startsWith(EXCEPTION_PREFIX)) continue;
+        addField(arg, key, sink, state);
+      }
     } else {
       (args ??= []).push(arg);
     }

@@ -14,8 +14,16 @@ export interface OtelTransportOptions extends TransportStream.TransportStreamOpt
   loggerProvider?: LoggerProvider;
 
   /**
+   * The least severe winston level this transport takes, like any winston transport.
+   * @default the logger's level
+   * @example new OtelTransport({ level: 'warn' })
+   */
+  level?: string;
+
+  /**
    * The instrumentation scope name of the records.
    * @default 'otel-winston'
+   * @example new OtelTransport({ loggerName: 'billing' })
    */
   loggerName?: string;
 
@@ -33,12 +41,14 @@ export interface OtelTransportOptions extends TransportStream.TransportStreamOpt
    * Add the request context captured at the call (`http.request.id`,
    * `user.id`, `http.route`, …) to every record.
    * @default true
+   * @example new OtelTransport({ includeRequestContext: false })
    */
   includeRequestContext?: boolean;
 
   /**
    * Most attributes a record keeps; the rest are dropped and counted in a `diag` warning.
    * @default `OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT`, else `OTEL_ATTRIBUTE_COUNT_LIMIT`, else 128
+   * @example new OtelTransport({ attributeCountLimit: 64 })
    */
   attributeCountLimit?: number;
 
@@ -46,6 +56,7 @@ export interface OtelTransportOptions extends TransportStream.TransportStreamOpt
    * Longest string or byte array an attribute value keeps; longer ones are truncated.
    * @default `OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
    * `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else no limit beyond `maxStringLength`
+   * @example new OtelTransport({ attributeValueLengthLimit: 4096 })
    */
   attributeValueLengthLimit?: number;
 
@@ -53,6 +64,7 @@ export interface OtelTransportOptions extends TransportStream.TransportStreamOpt
    * Longest string (body or attribute) a record keeps, in UTF-16 code units: a
    * safety bound so one huge message cannot stall the exporter.
    * @default 1048576
+   * @example new OtelTransport({ maxStringLength: 65536 })
    */
   maxStringLength?: number;
 
@@ -60,18 +72,21 @@ export interface OtelTransportOptions extends TransportStream.TransportStreamOpt
    * Deepest nesting of maps and lists kept in a structured value; deeper ones
    * become the string "[Object]" or "[Array]".
    * @default 8
+   * @example new OtelTransport({ maxDepth: 4 })
    */
   maxDepth?: number;
 
   /**
    * Most entries kept per map or list in a structured value.
    * @default 1024
+   * @example new OtelTransport({ maxCollectionSize: 100 })
    */
   maxCollectionSize?: number;
 
   /**
    * Most values (at any depth) converted for one record; the rest become "[Truncated]".
    * @default 20000
+   * @example new OtelTransport({ maxValuesPerRecord: 5000 })
    */
   maxValuesPerRecord?: number;
 }
