@@ -7,7 +7,7 @@
  * With OTEL_EXPORTER_OTLP_ENDPOINT set (a collector), records go there. Without
  * it, the example starts a receiver on 127.0.0.1 and prints what arrived.
  */
-import { context, trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
