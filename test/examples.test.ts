@@ -24,6 +24,8 @@ describe('examples', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(consoleLines).to.have.length(2);
     expect(exported).to.have.length(2);
+    expect(exported[0]!.traceId).to.match(/^[0-9a-f]{32}$/);
+    expect(exported[1]!.spanId).to.match(/^[0-9a-f]{16}$/);
     expect(exported[0]!.traceId).to.equal(consoleLines[0]!.trace_id);
     expect(exported[1]!.spanId).to.equal(consoleLines[1]!.span_id);
     expect(exported[1]!.attributes).to.include({

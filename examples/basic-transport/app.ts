@@ -25,7 +25,7 @@ import winston from 'winston';
 const receiver = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? undefined : await startOtlpReceiver();
 const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? receiver!.url;
 
-// What the OpenTelemetry Node SDK (or otel-winston/register) sets up for you.
+// What the OpenTelemetry Node SDK sets up for you.
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const tracer = new TracerProvider().getTracer('example');
 const loggerProvider = new LoggerProvider({

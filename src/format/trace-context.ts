@@ -1,7 +1,7 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { format, type Format, type TransformableInfo } from 'logform';
 import { getRequestContext, type RequestContext } from '../context/request-context.js';
-import { CORRELATION_KEYS } from '../transport/build-record.js';
+import { CORRELATION_KEYS, CorrelationKeys } from '../transport/build-record.js';
 import { CAPTURED_CALL, type CapturedCall } from '../transport/capture.js';
 import { describeError, warn } from '../warnings.js';
 
@@ -73,5 +73,5 @@ function addCorrelation(info: Record<PropertyKey, unknown>, withRequest: boolean
       }
     }
   }
-  if (added.length > 0) info[CORRELATION_KEYS] = added;
+  if (added.length > 0) info[CORRELATION_KEYS] = new CorrelationKeys(added);
 }

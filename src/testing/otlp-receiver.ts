@@ -50,20 +50,16 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
+/** The body, or `undefined` when it is larger than `max` (then read to its end and dropped). */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= max) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > max ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -171,7 +171,8 @@ function mapToAnyValue(map: Map<unknown, unknown>, depth: number, state: ValueSt
 
 function fieldsToAnyValue(value: object, depth: number, state: ValueState): AnyValue {
   const keys = Object.keys(value);
-  if (keys.length === 0 && Object.getPrototypeOf(value) !== Object.prototype) {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (keys.length === 0 && proto !== Object.prototype && proto !== null) {
     // A class instance with no own fields (URL, ObjectId, Decimal): its JSON or string form.
     const described = describeOpaque(value);
     if (described !== undefined) return boundString(described, state.limits.maxStringLength);

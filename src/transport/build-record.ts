@@ -1,4 +1,5 @@
 import type { Attributes, LogRecord, SeverityNumber } from '@opentelemetry/api';
+import { inspect } from 'node:util';
 import { forEachRequestAttribute } from '../context/request-attributes.js';
 import { describeError, warn } from '../warnings.js';
 import {
@@ -12,10 +13,17 @@ import {
 import type { CapturedCall } from './capture.js';
 import { findException, forEachExceptionAttribute } from './exception.js';
 
-const SPLAT = Symbol.for('splat');
-
 /** Set by the `traceContext()` format: the keys it added, which are not attributes again. */
 export const CORRELATION_KEYS = Symbol.for('otel-winston.correlation-keys.v1');
+
+/** The keys the `traceContext()` format added; short when inspected. */
+export class CorrelationKeys {
+  constructor(readonly keys: readonly string[]) {}
+
+  [inspect.custom](): string {
+    return '[otel-winston correlation keys]';
+  }
+}
 
 /** winston's own keys: never attributes. */
 const WINSTON_KEYS: ReadonlySet<string> = new Set(['level', 'message', 'splat']);
@@ -83,16 +91,21 @@ function addAttribute(sink: AttributeSink, key: string, value: AnyValue): void {
   }
 }
 
+/** An ISO-8601 date-time with a time zone, as `format.timestamp()` writes by default. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * The time a `timestamp` field stands for: a Date, or an ISO-8601 string with
+ * a zone. Anything else (a custom format, an epoch in unknown units) is not
+ * trusted: it stays an attribute and the record keeps the time of the call.
+ */
 function timestampOf(value: unknown): number | undefined {
   let time: number;
-  if (typeof value === 'string') time = Date.parse(value);
-  else if (typeof value === 'number') time = value;
+  if (typeof value === 'string' && ISO_8601.test(value)) time = Date.parse(value);
   else if (value instanceof Date) time = value.getTime();
   else return undefined;
   return Number.isFinite(time) ? time : undefined;
 }
-
-const PRINTF_TOKEN = /%[sdifjoOc]/;
 
 /**
  * Builds the OpenTelemetry log record for a winston `info` object. Never
@@ -130,11 +143,14 @@ export function buildLogRecord(
   // 1. The exception.
   let messageError: unknown;
   try {
-    const found = findException(info, call.splatError);
+    const found = findException(info, call);
     if (found !== undefined) {
       skip = [];
       if (found.key !== undefined) skip.push(found.key);
       if (found.key === 'message') messageError = found.error;
+      // A transport format's copy of `logger.error(err)` lost the error's message.
+      if ((found.error as unknown) === call.error && info.message === undefined)
+        messageError = found.error;
       if (found.key === 'stack' || (found.error as unknown) === info)
         skip.push('name', 'code', 'cause');
       // winston copies an error's fields onto info (`logger.error('failed', err)`):
@@ -184,11 +200,13 @@ export function buildLogRecord(
     }
   }
 
-  // 4. The metadata: defaultMeta, child metadata, per-call metadata, splat.
+  // 4. The metadata: defaultMeta, child metadata, per-call metadata, and the
+  // splat objects that winston or format.splat() merged. Only what is on
+  // `info` counts: a format that removed a field (redaction) keeps it removed.
   try {
     if (isHandlerRecord) (skip ??= []).push(...HANDLER_KEYS);
-    const correlation = (info as { [CORRELATION_KEYS]?: readonly string[] })[CORRELATION_KEYS];
-    if (correlation !== undefined) (skip ??= []).push(...correlation);
+    const correlation = (info as { [CORRELATION_KEYS]?: unknown })[CORRELATION_KEYS];
+    if (correlation instanceof CorrelationKeys) (skip ??= []).push(...correlation.keys);
     if (info.timestamp !== undefined) {
       const time = timestampOf(info.timestamp);
       if (time !== undefined) {
@@ -202,7 +220,6 @@ export function buildLogRecord(
       (skip ??= []).push(EVENT_NAME_KEY);
     }
     addFields(info, skip, sink, state);
-    addSplat(info, sink, state);
   } catch (error) {
     state.failure ??= error;
   }
@@ -248,36 +265,5 @@ function addField(source: object, key: string, sink: AttributeSink, state: Value
   const converted = toAnyValue(value, 1, state);
   if (converted !== undefined) {
     addAttribute(sink, key.length > 256 ? boundString(key, 256) : key, converted);
-  }
-}
-
-/**
- * Splat arguments winston did not merge into `info`: objects add their fields
- * (fields already on `info` win); when the message still has printf tokens
- * (no `format.splat()`), primitive arguments are kept as `log.args`.
- */
-function addSplat(info: Record<string, unknown>, sink: AttributeSink, state: ValueState): void {
-  const splat = (info as { [SPLAT]?: unknown })[SPLAT];
-  if (!Array.isArray(splat) || splat.length === 0) return;
-  let args: unknown[] | undefined;
-  for (const arg of splat as unknown[]) {
-    if (typeof arg === 'object' && arg !== null && !Array.isArray(arg)) {
-      if (arg instanceof Error) continue;
-      // Usually winston merged the object into info already: nothing to add.
-      const keys = Object.keys(arg);
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        if (Object.hasOwn(info, key) || WINSTON_KEYS.has(key)) continue;
-        if (sink.hasException && key.startsWith(EXCEPTION_PREFIX)) continue;
-        addField(arg, key, sink, state);
-      }
-    } else {
-      (args ??= []).push(arg);
-    }
-  }
-  const message = info.message;
-  if (args !== undefined && typeof message === 'string' && PRINTF_TOKEN.test(message)) {
-    const converted = toAnyValue(args, 1, state);
-    if (converted !== undefined) addAttribute(sink, 'log.args', converted);
   }
 }

@@ -1,4 +1,5 @@
 import { context, type Context } from '@opentelemetry/api';
+import { inspect } from 'node:util';
 import { getRequestContext, type RequestContext } from '../context/request-context.js';
 
 /**
@@ -6,18 +7,31 @@ import { getRequestContext, type RequestContext } from '../context/request-conte
  * `info` object, so a record that winston buffers or hands to a slow transport
  * still carries the trace and request of the call that made it.
  */
-export interface CapturedCall {
-  /** The OpenTelemetry context active at the call (trace_id, span_id, flags). */
-  readonly context: Context;
-  /** The request context active at the call. */
-  readonly request: Readonly<RequestContext> | undefined;
-  /** Milliseconds since the epoch, at the call. */
-  readonly time: number;
-  /**
-   * An Error passed among the call's extra arguments. `format.splat()` takes
-   * such an argument out of the splat before any transport sees it.
-   */
-  readonly splatError: Error | undefined;
+export class CapturedCall {
+  constructor(
+    /** The OpenTelemetry context active at the call (trace_id, span_id, flags). */
+    readonly context: Context,
+    /** The request context active at the call. */
+    readonly request: Readonly<RequestContext> | undefined,
+    /** Milliseconds since the epoch, at the call. */
+    readonly time: number,
+    /**
+     * The Error that was logged as the info itself (`logger.error(err)`). A
+     * transport-level format copies `info` with `Object.assign`, which loses
+     * an Error's message and stack.
+     */
+    readonly error: Error | undefined,
+    /**
+     * An Error passed among the call's extra arguments. `format.splat()` takes
+     * such an argument out of the splat before any transport sees it.
+     */
+    readonly splatError: Error | undefined,
+  ) {}
+
+  /** Short in `format.prettyPrint()` and `console.log`: the context holds whole spans. */
+  [inspect.custom](): string {
+    return '[otel-winston captured call]';
+  }
 }
 
 /** The `info` property that holds the {@link CapturedCall}. A symbol: formats and JSON never see it. */
@@ -50,12 +64,13 @@ export function isError(value: unknown): value is Error {
 
 /** Captures the call that is logging `info`, now. */
 export function captureCall(info: object): CapturedCall {
-  return {
-    context: context.active(),
-    request: getRequestContext(),
-    time: Date.now(),
-    splatError: splatErrorOf(info),
-  };
+  return new CapturedCall(
+    context.active(),
+    getRequestContext(),
+    Date.now(),
+    isError(info) ? info : undefined,
+    splatErrorOf(info),
+  );
 }
 
 /** Stamps `info` with the call captured now. A frozen info is left as it is. */
@@ -74,7 +89,7 @@ export function capturedCallOf(info: object): CapturedCall {
   const now = captureCall(info);
   const contribContext = (info as { [CONTRIB_CONTEXT]?: Context })[CONTRIB_CONTEXT];
   if (contribContext !== undefined && typeof contribContext.getValue === 'function') {
-    return { ...now, context: contribContext };
+    return new CapturedCall(contribContext, now.request, now.time, now.error, now.splatError);
   }
   return now;
 }

@@ -1,5 +1,5 @@
 import { boundString, type AnyValue, type AnyValueMap } from './any-value.js';
-import { isError } from './capture.js';
+import { isError, type CapturedCall } from './capture.js';
 
 /** Semantic convention: the type of the exception. */
 export const ATTR_EXCEPTION_TYPE = 'exception.type';
@@ -45,9 +45,10 @@ export interface FoundException {
  */
 export function findException(
   info: Record<string, unknown>,
-  splatError?: Error,
+  call?: Pick<CapturedCall, 'error' | 'splatError'>,
 ): FoundException | undefined {
   if (isErrorLike(info)) return { error: info, key: undefined };
+  if (call?.error !== undefined) return { error: call.error, key: undefined };
   if (isErrorLike(info.message)) return { error: info.message, key: 'message' };
   for (const key of ERROR_KEYS) {
     const value = info[key];
@@ -57,8 +58,8 @@ export function findException(
   if (Array.isArray(splat)) {
     for (const arg of splat) if (isErrorLike(arg)) return { error: arg, key: undefined };
   }
-  if (splatError !== undefined) return { error: splatError, key: undefined };
-  if (typeof info.stack === 'string') {
+  if (call?.splatError !== undefined) return { error: call.splatError, key: undefined };
+  if (typeof info.stack === 'string' && STACK_TRACE.test(info.stack)) {
     return {
       error: {
         name: typeof info.name === 'string' ? info.name : typeFromStack(info.stack),
@@ -72,6 +73,9 @@ export function findException(
   }
   return undefined;
 }
+
+/** A JavaScript stack trace: at least one "    at …" frame. */
+const STACK_TRACE = /\n\s+at /;
 
 /** "TypeError: bad thing\n    at …" → "TypeError". */
 function typeFromStack(stack: string): string | undefined {

@@ -13,10 +13,12 @@ const SAFE_COPY_LIMITS = {
 };
 
 /**
- * Counts what loggers pushed to their transports, so a guard knows whether a
- * call that threw had delivered anything before it did.
+ * What loggers pushed to their transports, counted per nesting depth of
+ * guarded log calls: a guard knows whether its own call delivered anything
+ * before it threw, even when a getter in its arguments logged meanwhile.
  */
-let pushes = 0;
+let depth = 0;
+const pushesAtDepth: number[] = [0];
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -37,10 +39,39 @@ function define(target: object, key: PropertyKey, value: unknown): void {
   });
 }
 
-/** A plain-data copy of one log call argument: strings, numbers and Errors pass as they are. */
+/**
+ * A plain-data copy of one log call argument: primitives pass, an Error stays
+ * an Error (a fresh one when it is frozen, since winston writes `level` onto
+ * it), anything else becomes plain maps and lists.
+ */
 function plainCopy(arg: unknown): unknown {
-  if (typeof arg !== 'object' || arg === null || isError(arg)) return arg;
+  if (typeof arg !== 'object' || arg === null) return arg;
+  if (isError(arg)) return Object.isExtensible(arg) ? arg : copyError(arg);
   return toAnyValue(arg, 0, newValueState(SAFE_COPY_LIMITS));
+}
+
+function copyError(error: Error): Error {
+  const read = (key: string): unknown => {
+    try {
+      return (error as unknown as Record<string, unknown>)[key];
+    } catch {
+      return undefined;
+    }
+  };
+  const message = read('message');
+  const copy = new Error(typeof message === 'string' ? message : '');
+  for (const key of ['name', 'stack', 'code', 'cause']) {
+    const value = read(key);
+    if (value !== undefined) {
+      Object.defineProperty(copy, key, {
+        value,
+        writable: true,
+        configurable: true,
+        enumerable: key === 'code',
+      });
+    }
+  }
+  return copy;
 }
 
 /**
@@ -78,7 +109,7 @@ export function instrumentLogger(logger: unknown): void {
   const push = target.push;
   if (typeof push === 'function') {
     define(target, 'push', function countedPush(this: unknown): unknown {
-      pushes++;
+      pushesAtDepth[depth]!++;
       // eslint-disable-next-line prefer-rest-params -- no array per call on the hot path
       return push.apply(this, arguments as unknown as unknown[]);
     });
@@ -114,12 +145,13 @@ export function instrumentLogger(logger: unknown): void {
 
 function guard(original: Method, name: string): Method {
   return function guardedLogCall(this: unknown): unknown {
-    const before = pushes;
+    const level = ++depth;
+    pushesAtDepth[level] = 0;
     try {
       // eslint-disable-next-line prefer-rest-params -- no array per call on the hot path
       return original.apply(this, arguments as unknown as unknown[]);
     } catch (error) {
-      if (pushes !== before) {
+      if (pushesAtDepth[level]! > 0) {
         // It failed while delivering (a format or transport threw): some
         // transports may have the record already, so it is not sent again.
         warn('OTW009', `logger.${name}() threw while delivering: ${describeError(error)}`);
@@ -136,6 +168,8 @@ function guard(original: Method, name: string): Method {
         warn('OTW009', `logger.${name}() threw again with a plain copy: ${describeError(again)}`);
         return this;
       }
+    } finally {
+      depth = level - 1;
     }
   };
 }

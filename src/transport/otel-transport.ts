@@ -17,7 +17,7 @@ import {
   type RecordSettings,
   type Severity,
 } from './build-record.js';
-import { capturedCallOf, type CapturedCall } from './capture.js';
+import { CapturedCall, capturedCallOf } from './capture.js';
 import { instrumentLogger } from './instrument-logger.js';
 import {
   DEFAULT_LOGGER_NAME,
@@ -34,6 +34,37 @@ const LEVEL = Symbol.for('level');
 
 /** How long a crash record may take to flush before winston is told the transport is done. */
 const CRASH_FLUSH_DEADLINE_MS = 2000;
+
+/**
+ * Whether winston exits after logging a crash: `exitOnError` of the logger
+ * this transport is piped from (a function is asked about the error). A
+ * transport that is only an exception handler has no such logger, and its
+ * 'finish' unpipes nothing.
+ */
+function winstonWillExit(parent: unknown, info: unknown): boolean {
+  if (typeof parent !== 'object' || parent === null) return true;
+  try {
+    const exitOnError = (parent as { exitOnError?: unknown }).exitOnError;
+    if (typeof exitOnError === 'function') {
+      return Boolean(
+        (exitOnError as (error: unknown) => unknown)((info as { error?: unknown }).error),
+      );
+    }
+    return exitOnError !== false;
+  } catch {
+    return true;
+  }
+}
+
+/** `logger.enabled()`, where the logger has one that works; true otherwise. */
+function isEnabled(logger: Logger, call: CapturedCall, severity: Severity): boolean {
+  if (typeof logger.enabled !== 'function') return true;
+  try {
+    return logger.enabled({ context: call.context, severityNumber: severity.number });
+  } catch {
+    return true;
+  }
+}
 
 /** Marks a winston transport that bridges into OpenTelemetry, so no logger is given two. */
 export const OTEL_TRANSPORT = Symbol.for('otel-winston.transport.v1');
@@ -113,16 +144,19 @@ export class OtelTransport extends TransportStream {
     }
     if (typeof callback === 'function') callback();
     if (isCrashRecord(info) && (this as { _ending?: boolean })._ending === true) {
-      this.#finishAfterFlush();
+      this.#finishAfterFlush(info);
     }
   }
 
   /**
-   * winston's exception handler marks its transports `_ending`, logs the
-   * crash, and exits when each transport emits 'finish' (or after 3 s). Flush
-   * the provider first, so the crash record is exported before the exit.
+   * winston's exception and rejection handlers mark their transports
+   * `_ending`, log the crash, and exit when each transport emits 'finish' (or
+   * after 3 s). Flush the provider first, so the crash record is exported
+   * before the exit. When winston will not exit (`exitOnError` false), only
+   * flush: 'finish' would unpipe this transport from its logger.
    */
-  #finishAfterFlush(): void {
+  #finishAfterFlush(info: unknown): void {
+    const willExit = winstonWillExit((this as { parent?: unknown }).parent, info);
     const provider = (this.#provider ?? logs.getLoggerProvider()) as {
       forceFlush?: () => Promise<void>;
     };
@@ -131,19 +165,19 @@ export class OtelTransport extends TransportStream {
       if (finished) return;
       finished = true;
       clearTimeout(deadline);
-      this.emit('finish');
+      if (willExit) this.emit('finish');
     };
     const deadline = setTimeout(finish, CRASH_FLUSH_DEADLINE_MS);
     deadline.unref();
-    if (typeof provider.forceFlush !== 'function') return finish();
-    try {
-      provider.forceFlush().then(finish, (error: unknown) => {
-        warn('OTW007', `flushing after an uncaught exception failed: ${describeError(error)}`);
-        finish();
-      });
-    } catch (error) {
+    const failed = (error: unknown): void => {
       warn('OTW007', `flushing after an uncaught exception failed: ${describeError(error)}`);
       finish();
+    };
+    if (typeof provider.forceFlush !== 'function') return finish();
+    try {
+      provider.forceFlush().then(finish, failed);
+    } catch (error) {
+      failed(error);
     }
   }
 
@@ -153,16 +187,11 @@ export class OtelTransport extends TransportStream {
       call = capturedCallOf(info);
     } catch (error) {
       warn('OTW001', `the call context could not be read: ${describeError(error)}`);
-      call = {
-        context: context.active(),
-        request: undefined,
-        time: Date.now(),
-        splatError: undefined,
-      };
+      call = new CapturedCall(context.active(), undefined, Date.now(), undefined, undefined);
     }
     const severity = this.#severityOf(info);
     const logger = this.#currentLogger();
-    if (!logger.enabled({ context: call.context, severityNumber: severity.number })) return;
+    if (!isEnabled(logger, call, severity)) return;
     let record: LogRecord;
     try {
       record = buildLogRecord(info, call, severity, this.#settings);

@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import { runWithRequestContext, traceContext } from '../../src/index.js';
 import { createLogCapture } from '../../src/testing/index.js';
-import { inSpan } from '../helpers/tracing.js';
+import { SlowTransport } from '../helpers/slow-transport.js';
+import { inSpan, testTracer } from '../helpers/tracing.js';
 
 const { format } = winston;
 
@@ -91,17 +92,44 @@ describe('traceContext() format', () => {
     expect(out.lines[0]).to.have.keys('level', 'message', 'trace_id', 'span_id', 'trace_flags');
   });
 
-  it('on a transport, uses the context captured at the call', async () => {
+  it('on a transport, uses the context captured at the call, even when winston delivers late', async () => {
     const out = jsonLines();
     out.transport.format = format.combine(traceContext(), format.json());
+    const slow = new SlowTransport();
     const logger = winston.createLogger({
-      transports: [out.transport, createLogCapture().transport()],
+      transports: [slow, out.transport, createLogCapture().transport()],
     });
-    let spanId = '';
-    await inSpan('s', (span) => {
-      spanId = span.spanContext().spanId;
-      logger.info('m');
+    const spanIds: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      testTracer().startActiveSpan(`s${i}`, (span) => {
+        spanIds.push(span.spanContext().spanId);
+        runWithRequestContext({ requestId: `r${i}` }, () => logger.info('m', { i }));
+        span.end();
+      });
+    }
+    await slow.drained(20);
+    expect(out.lines).to.have.length(20);
+    for (const line of out.lines) {
+      expect(line.span_id).to.equal(spanIds[line.i as number]);
+      expect(line.request_id).to.equal(`r${line.i as number}`);
+    }
+  });
+
+  it('keeps what it adds out of format.prettyPrint() lines', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
     });
-    expect(out.lines[0]!.span_id).to.equal(spanId);
+    const logger = winston.createLogger({
+      format: format.combine(traceContext(), format.prettyPrint()),
+      transports: [new winston.transports.Stream({ stream }), createLogCapture().transport()],
+    });
+    await inSpan('pretty', () => logger.info('pretty'));
+    expect(lines[0]).to.include('trace_id');
+    expect(lines[0]).to.not.match(/_spanContext|attributes: \{|AsyncLocalStorage/);
+    expect(lines[0]!.length).to.be.lessThan(600);
   });
 });

@@ -106,6 +106,19 @@ describe('otel-winston/testing: startOtlpReceiver, with the real OTLP exporters'
     expect(() => decodeLogsProtobuf(new Uint8Array([0x0a, 0x05, 0x01]))).to.throw(RangeError);
   });
 
+  it('answers 413 to a body over its limit', async () => {
+    const small = await startOtlpReceiver({ maxBodyBytes: 10 });
+    try {
+      const res = await fetch(`${small.url}/v1/logs`, {
+        method: 'POST',
+        body: new Uint8Array(1000),
+      });
+      expect(res.status).to.equal(413);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('waitForLogs rejects in time when records do not come', async () => {
     const started = Date.now();
     let error: unknown;

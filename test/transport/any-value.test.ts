@@ -100,6 +100,12 @@ describe('toAnyValue', () => {
     expect(convert(/ab+c/i)).to.equal('/ab+c/i');
   });
 
+  it('turns an empty null-prototype object into an empty map, with no failure', () => {
+    const state = newValueState(LIMITS);
+    expect(toAnyValue(Object.create(null), 0, state)).to.deep.equal({});
+    expect(state.failure).to.equal(undefined);
+  });
+
   it('keeps nested structure as maps and lists', () => {
     expect(convert({ a: { b: [1, { c: true }] } })).to.deep.equal({ a: { b: [1, { c: true }] } });
   });

@@ -33,6 +33,13 @@ describe('winston exception and rejection handlers (real child processes)', () =
   });
   afterEach(() => receiver.close());
 
+  it('with exitOnError: false, the transport keeps taking records after the crash', async () => {
+    const result = await run('survive', receiver.url);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(receiver.logs.map((r) => r.severityText)).to.include('FATAL');
+    expect(receiver.logs.map((r) => r.body)).to.include('still logging after the crash');
+  });
+
   for (const mode of ['exception', 'rejection']) {
     it(`an unhandled ${mode} becomes a FATAL record with exception attributes, flushed before winston exits`, async () => {
       const result = await run(mode, receiver.url);

@@ -4,6 +4,7 @@ import winston from 'winston';
 import { OtelTransport, OtelWinstonError } from '../../src/index.js';
 import { createLogCapture } from '../../src/testing/index.js';
 import { useDiagCapture } from '../helpers/diag.js';
+import { inSpan } from '../helpers/tracing.js';
 
 const { format } = winston;
 
@@ -65,10 +66,32 @@ describe('OtelTransport', () => {
       );
     });
 
-    it('keep splat objects that winston did not merge, and primitive args when not interpolated', () => {
-      logger().info('user %s did %s', 'ann', 'login', { ip: '10.0.0.1' });
+    it('are what the formats left: a field a format removed stays removed', () => {
+      const redact = winston.format((info) => {
+        delete info.password;
+        return info;
+      })();
+      logger({ format: redact }).info('login', { user: 'ann', password: 'hunter2' });
+      expect(capture.records[0]!.attributes).to.deep.equal({ user: 'ann' });
+      capture.reset();
+      logger({ format: format.metadata() }).info('moved', { a: 1 });
+      expect(capture.records[0]!.attributes).to.deep.equal({ metadata: { a: 1 } });
+    });
+
+    it('include the splat objects format.splat() merges', () => {
+      logger({ format: format.splat() }).info('user %s did %s', 'ann', 'login', { ip: '10.0.0.1' });
       const r = capture.records[0]!;
-      expect(r.attributes).to.deep.equal({ ip: '10.0.0.1', 'log.args': ['ann', 'login'] });
+      expect(r.body).to.equal('user ann did login');
+      expect(r.attributes).to.deep.equal({ ip: '10.0.0.1' });
+    });
+
+    it('keep a `stack` field that is not a stack trace as an attribute, not an exception', () => {
+      logger().info('deploy', { stack: 'prod-eu', name: 'api', code: 3 });
+      expect(capture.records[0]!.attributes).to.deep.equal({
+        stack: 'prod-eu',
+        name: 'api',
+        code: 3,
+      });
     });
 
     it('keep nested objects and arrays structured', () => {
@@ -175,11 +198,15 @@ describe('OtelTransport', () => {
       expect(capture.records[0]!.timestamp).to.equal(Date.parse('2020-02-02T02:02:02.002Z'));
     });
 
-    it('keeps an unparseable timestamp as an attribute and uses the call time', () => {
+    it('keeps a timestamp that is not ISO-8601 as an attribute and uses the call time', () => {
       logger({ format: format.timestamp({ format: 'HH:mm' }) }).info('clock');
       const r = capture.records[0]!;
       expect(r.attributes.timestamp).to.match(/^\d\d:\d\d$/);
       expect(r.timestamp).to.be.within(Date.now() - 5000, Date.now());
+      capture.reset();
+      logger().info('metadata that happens to be called timestamp', { timestamp: 1_700_000_000 });
+      expect(capture.records[0]!.attributes.timestamp).to.equal(1_700_000_000);
+      expect(capture.records[0]!.timestamp).to.be.within(Date.now() - 5000, Date.now());
     });
   });
 
@@ -377,6 +404,75 @@ describe('OtelTransport', () => {
       expect(capture.records).to.have.length(1);
       expect(delivered.records).to.have.length(1);
       expect(diag.warnings.join('\n')).to.match(/OTW002.*deep/);
+    });
+  });
+
+  describe('edge cases', () => {
+    it('logger.error(err) keeps the body and exception when the transport has its own format', () => {
+      const own = createLogCapture();
+      const log = winston.createLogger({ transports: [own.transport({ format: format.json() })] });
+      log.error(new TypeError('lost in a copy'));
+      expect(own.records[0]!.body).to.equal('lost in a copy');
+      expect(own.records[0]!.attributes).to.include({
+        'exception.type': 'TypeError',
+        'exception.message': 'lost in a copy',
+      });
+    });
+
+    it('a frozen Error is delivered from a copy', () => {
+      logger().error(Object.freeze(new Error('frozen solid')));
+      expect(capture.records).to.have.length(1);
+      expect(capture.records[0]!.attributes['exception.message']).to.equal('frozen solid');
+    });
+
+    it('a getter that logs and then throws: the outer record is still delivered, once', () => {
+      const log = logger();
+      const meta = {
+        get tricky(): never {
+          log.info('logged from a getter');
+          throw new Error('then threw');
+        },
+      };
+      expect(() => log.info('outer', meta)).to.not.throw();
+      // The retry copies the arguments, which runs the getter (and its log call) again.
+      expect(capture.bodies.filter((b) => b === 'outer')).to.have.length(1);
+      expect(capture.bodies).to.include('logged from a getter');
+      expect(capture.find({ body: 'outer' })!.attributes).to.deep.equal({ tricky: '[Unreadable]' });
+    });
+
+    it('a provider whose logger has no enabled(), or one that throws, still gets every record', () => {
+      const got: unknown[] = [];
+      const withoutEnabled: LoggerProvider = {
+        getLogger: () => ({ emit: (r: unknown) => void got.push(r) }) as never,
+      };
+      const throwingEnabled: LoggerProvider = {
+        getLogger: () => ({
+          enabled: () => {
+            throw new Error('enabled bug');
+          },
+          emit: (r: unknown) => void got.push(r),
+        }),
+      };
+      for (const loggerProvider of [withoutEnabled, throwingEnabled]) {
+        winston.createLogger({ transports: [new OtelTransport({ loggerProvider })] }).info('x');
+      }
+      expect(got).to.have.length(2);
+    });
+
+    it('the same transport on two loggers captures each call', async () => {
+      const shared = capture.transport();
+      const a = winston.createLogger({ transports: [shared] });
+      const b = winston.createLogger({ transports: [shared] });
+      const ids = await Promise.all(
+        [a, b].map((log, n) =>
+          inSpan(`logger-${n}`, (span) => {
+            log.info(`from ${n}`);
+            return span.spanContext().spanId;
+          }),
+        ),
+      );
+      expect(capture.find({ body: 'from 0' })!.spanId).to.equal(ids[0]);
+      expect(capture.find({ body: 'from 1' })!.spanId).to.equal(ids[1]);
     });
   });
 
