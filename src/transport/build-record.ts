@@ -133,12 +133,9 @@ export function buildLogRecord(
   /** Keys of this info that are not attributes, beyond winston's own. */
   let skip: string[] | undefined;
   const isHandlerRecord = isCrashRecord(info);
-  const record: LogRecord = {
-    timestamp: call.time,
-    severityNumber: severity.number,
-    severityText: severity.text,
-    context: call.context,
-  };
+  let timestamp = call.time;
+  let body: AnyValue | undefined;
+  let eventName: string | undefined;
 
   // 1. The exception.
   let messageError: unknown;
@@ -174,15 +171,16 @@ export function buildLogRecord(
   try {
     const message = info.message;
     if (typeof message === 'string') {
-      const body = isHandlerRecord ? firstLine(message) : message;
-      record.body = boundString(body, settings.limits.maxStringLength);
+      body = boundString(
+        isHandlerRecord ? firstLine(message) : message,
+        settings.limits.maxStringLength,
+      );
     } else if (messageError !== undefined) {
       const text = (messageError as { message?: unknown }).message;
-      record.body =
-        typeof text === 'string' ? boundString(text, settings.limits.maxStringLength) : '';
+      body = typeof text === 'string' ? boundString(text, settings.limits.maxStringLength) : '';
     } else if (message !== undefined) {
       const bodyState = newValueState(settings.limits);
-      record.body = toAnyValue(message, 0, bodyState);
+      body = toAnyValue(message, 0, bodyState);
       if (bodyState.failure !== undefined) state.failure ??= bodyState.failure;
     }
   } catch (error) {
@@ -210,13 +208,13 @@ export function buildLogRecord(
     if (info.timestamp !== undefined) {
       const time = timestampOf(info.timestamp);
       if (time !== undefined) {
-        record.timestamp = time;
+        timestamp = time;
         (skip ??= []).push('timestamp');
       }
     }
-    const eventName = info[EVENT_NAME_KEY];
-    if (typeof eventName === 'string' && eventName !== '') {
-      record.eventName = eventName;
+    const event = info[EVENT_NAME_KEY];
+    if (typeof event === 'string' && event !== '') {
+      eventName = event;
       (skip ??= []).push(EVENT_NAME_KEY);
     }
     addFields(info, skip, sink, state);
@@ -224,14 +222,23 @@ export function buildLogRecord(
     state.failure ??= error;
   }
 
-  if (sink.count > 0) record.attributes = sink.attributes;
   if (sink.dropped > 0) {
     warn('OTW003', `${sink.dropped} attribute(s) over the limit of ${sink.limit} were dropped`);
   }
   if (state.failure !== undefined) {
     warn('OTW002', `${describeError(state.failure)}; the record keeps a placeholder`);
   }
-  return record;
+  // One shape for every record: the SDK copies it with a spread, which stays
+  // fast only while the shapes it sees do not vary.
+  return {
+    timestamp,
+    severityNumber: severity.number,
+    severityText: severity.text,
+    body,
+    attributes: sink.attributes,
+    eventName,
+    context: call.context,
+  };
 }
 
 function firstLine(text: string): string {
