@@ -10,28 +10,18 @@ import { ProtobufReader } from '../src/otlp/protobuf-reader.js';
 /** Log records in an `ExportLogsServiceRequest`: resource_logs(1) → scope_logs(2) → log_records(2). */
 export function countLogRecords(body: Uint8Array): number {
   let count = 0;
-  const request = new ProtobufReader(body);
-  while (!request.done) {
-    const { field, wire } = request.tag();
-    if (field !== 1) {
-      request.skip(wire);
-      continue;
-    }
-    const resourceLogs = request.message();
-    while (!resourceLogs.done) {
-      const t = resourceLogs.tag();
-      if (t.field !== 2) {
-        resourceLogs.skip(t.wire);
-        continue;
-      }
-      const scopeLogs = resourceLogs.message();
-      while (!scopeLogs.done) {
-        const s = scopeLogs.tag();
-        if (s.field === 2) count++;
-        scopeLogs.skip(s.wire);
-      }
-    }
-  }
+  new ProtobufReader(body).fields({
+    1: (request) =>
+      request.message().fields({
+        2: (resourceLogs) =>
+          resourceLogs.message().fields({
+            2: (scopeLogs) => {
+              scopeLogs.skip(2);
+              count++;
+            },
+          }),
+      }),
+  });
   return count;
 }
 

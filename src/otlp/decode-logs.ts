@@ -178,41 +178,31 @@ function readLogRecord(
 /** Decodes an OTLP `ExportLogsServiceRequest` in protobuf. Throws on malformed input. */
 export function decodeLogsProtobuf(body: Uint8Array): DecodedLogRecord[] {
   const out: DecodedLogRecord[] = [];
-  const request = new ProtobufReader(body);
-  while (!request.done) {
-    const { field, wire } = request.tag();
-    if (field !== 1) {
-      request.skip(wire);
-      continue;
-    }
-    const resourceLogs = request.message();
-    let resource: Record<string, DecodedValue> = {};
-    const scopeLogs: ProtobufReader[] = [];
-    while (!resourceLogs.done) {
-      const t = resourceLogs.tag();
-      if (t.field === 1) resource = readAttributesInto(resourceLogs.message(), 1);
-      else if (t.field === 2) scopeLogs.push(resourceLogs.message());
-      else resourceLogs.skip(t.wire);
-    }
-    for (const sl of scopeLogs) {
-      const scope = { name: '', version: '' };
-      const records: ProtobufReader[] = [];
-      while (!sl.done) {
-        const t = sl.tag();
-        if (t.field === 1) {
-          const s = sl.message();
-          while (!s.done) {
-            const st = s.tag();
-            if (st.field === 1) scope.name = s.string();
-            else if (st.field === 2) scope.version = s.string();
-            else s.skip(st.wire);
-          }
-        } else if (t.field === 2) records.push(sl.message());
-        else sl.skip(t.wire);
+  // ExportLogsServiceRequest.resource_logs(1) → ResourceLogs.resource(1), .scope_logs(2)
+  // → ScopeLogs.scope(1), .log_records(2).
+  new ProtobufReader(body).fields({
+    1: (request) => {
+      let resource: Record<string, DecodedValue> = {};
+      const scopeLogs: ProtobufReader[] = [];
+      request.message().fields({
+        1: (r) => (resource = readAttributesInto(r.message(), 1)),
+        2: (r) => void scopeLogs.push(r.message()),
+      });
+      for (const sl of scopeLogs) {
+        const scope = { name: '', version: '' };
+        const records: ProtobufReader[] = [];
+        sl.fields({
+          1: (r) =>
+            r.message().fields({
+              1: (s) => (scope.name = s.string()),
+              2: (s) => (scope.version = s.string()),
+            }),
+          2: (r) => void records.push(r.message()),
+        });
+        for (const r of records) out.push(readLogRecord(r, resource, scope));
       }
-      for (const r of records) out.push(readLogRecord(r, resource, scope));
-    }
-  }
+    },
+  });
   return out;
 }
 

@@ -93,6 +93,19 @@ export class ProtobufReader {
     return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes());
   }
 
+  /**
+   * Reads every field to the end of this message: a field with a handler is
+   * passed to it (the handler reads the field's value), any other is skipped.
+   */
+  fields(handlers: { readonly [field: number]: (reader: ProtobufReader) => void }): void {
+    while (!this.done) {
+      const { field, wire } = this.tag();
+      const handler = handlers[field];
+      if (handler !== undefined) handler(this);
+      else this.skip(wire);
+    }
+  }
+
   /** A reader over the next length-delimited field. */
   message(): ProtobufReader {
     const length = this.uint32();
