@@ -23,17 +23,17 @@ export const TRUNCATED = '[Truncated]';
 
 /** The conversion state of one record. Not shared between calls: a getter may log. */
 export interface ValueState {
-  readonly limits: ValueLimits;
+  limits: ValueLimits;
   /** Values left in this record's budget. */
   budget: number;
-  /** The maps and lists being converted, outermost first, to spot cycles. */
-  readonly ancestors: object[];
+  /** The maps and lists being converted, outermost first, to spot cycles; made on first use. */
+  ancestors: object[] | undefined;
   /** The first read failure, for the warning. */
   failure: unknown;
 }
 
 export function newValueState(limits: ValueLimits): ValueState {
-  return { limits, budget: limits.maxValuesPerRecord, ancestors: [], failure: undefined };
+  return { limits, budget: limits.maxValuesPerRecord, ancestors: undefined, failure: undefined };
 }
 
 /** A string cut to the length limit and made well-formed UTF-16 (lone surrogates become U+FFFD). */
@@ -92,7 +92,8 @@ export function toAnyValue(value: unknown, depth: number, state: ValueState): An
 function objectToAnyValue(value: object, depth: number, state: ValueState): AnyValue {
   if (--state.budget < 0) return TRUNCATED;
   try {
-    if (state.ancestors.includes(value)) return CIRCULAR;
+    const ancestors = (state.ancestors ??= []);
+    if (ancestors.includes(value)) return CIRCULAR;
     if (value instanceof Date) {
       const time = value.getTime();
       return Number.isNaN(time) ? 'Invalid Date' : value.toISOString();
@@ -107,7 +108,7 @@ function objectToAnyValue(value: object, depth: number, state: ValueState): AnyV
     if (value instanceof RegExp) return String(value);
     if (depth >= state.limits.maxDepth) return Array.isArray(value) ? '[Array]' : '[Object]';
 
-    state.ancestors.push(value);
+    ancestors.push(value);
     try {
       if (Array.isArray(value) || ArrayBuffer.isView(value)) {
         return listToAnyValue(value as ArrayLike<unknown>, depth, state);
@@ -117,7 +118,7 @@ function objectToAnyValue(value: object, depth: number, state: ValueState): AnyV
       if (value instanceof Error) return errorToAnyValue(value, depth, state);
       return fieldsToAnyValue(value, depth, state);
     } finally {
-      state.ancestors.pop();
+      ancestors.pop();
     }
   } catch (error) {
     state.failure ??= error;

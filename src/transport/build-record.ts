@@ -69,17 +69,26 @@ export interface Severity {
   readonly text: string | undefined;
 }
 
-/** A record's attributes as they are collected, under the count limit. */
-interface AttributeSink {
-  readonly attributes: Attributes;
+/**
+ * A record's attributes as they are collected, under the count limit, and the
+ * state of converting its values: one object per record.
+ */
+interface AttributeSink extends ValueState {
+  limits: ValueLimits;
+  /** {@link NO_ATTRIBUTES} until the first attribute is added. */
+  attributes: Attributes;
   count: number;
   dropped: number;
-  readonly limit: number;
+  limit: number;
   /** Metadata may not overwrite the exception's attributes. */
   hasException: boolean;
 }
 
+/** The attributes of a record that has none: shared, never written to. */
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
 function addAttribute(sink: AttributeSink, key: string, value: AnyValue): void {
+  if (sink.count === 0 && sink.attributes === NO_ATTRIBUTES) sink.attributes = {};
   const attributes = sink.attributes;
   if (Object.hasOwn(attributes, key)) {
     attributes[key] = value;
@@ -89,6 +98,41 @@ function addAttribute(sink: AttributeSink, key: string, value: AnyValue): void {
   } else {
     sink.dropped++;
   }
+}
+
+/**
+ * The sink of the last record, kept for the next: building a record is
+ * synchronous, so only a reentrant call (a getter that logs) finds none and
+ * makes its own.
+ */
+let spareSink: AttributeSink | undefined;
+
+function takeSink(settings: RecordSettings): AttributeSink {
+  const limits = settings.attributeLimits;
+  const sink = spareSink;
+  if (sink === undefined) {
+    return {
+      limits,
+      budget: limits.maxValuesPerRecord,
+      ancestors: undefined,
+      failure: undefined,
+      attributes: NO_ATTRIBUTES,
+      count: 0,
+      dropped: 0,
+      limit: settings.attributeCountLimit,
+      hasException: false,
+    };
+  }
+  spareSink = undefined;
+  sink.limits = limits;
+  sink.budget = limits.maxValuesPerRecord;
+  sink.failure = undefined;
+  sink.attributes = NO_ATTRIBUTES;
+  sink.count = 0;
+  sink.dropped = 0;
+  sink.limit = settings.attributeCountLimit;
+  sink.hasException = false;
+  return sink;
 }
 
 /** An ISO-8601 date-time with a time zone, as `format.timestamp()` writes by default. */
@@ -122,14 +166,8 @@ export function buildLogRecord(
   severity: Severity,
   settings: RecordSettings,
 ): LogRecord {
-  const state = newValueState(settings.attributeLimits);
-  const sink: AttributeSink = {
-    attributes: {},
-    count: 0,
-    dropped: 0,
-    limit: settings.attributeCountLimit,
-    hasException: false,
-  };
+  const sink = takeSink(settings);
+  const state: ValueState = sink;
   /** Keys of this info that are not attributes, beyond winston's own. */
   let skip: string[] | undefined;
   const isHandlerRecord = isCrashRecord(info);
@@ -228,15 +266,38 @@ export function buildLogRecord(
   if (state.failure !== undefined) {
     warn('OTW002', `${describeError(state.failure)}; the record keeps a placeholder`);
   }
-  // One shape for every record: the SDK copies it with a spread, which stays
-  // fast only while the shapes it sees do not vary.
+  const attributes = sink.attributes;
+  // Cleared before reuse: the record owns its attributes, and ancestors are empty again.
+  sink.attributes = NO_ATTRIBUTES;
+  spareSink = sink;
+  // A few fixed shapes: the SDK copies the record with a spread, which stays
+  // fast while the shapes it sees are few, and costs per key it copies.
+  if (eventName !== undefined) {
+    return {
+      timestamp,
+      severityNumber: severity.number,
+      severityText: severity.text,
+      body,
+      attributes,
+      eventName,
+      context: call.context,
+    };
+  }
+  if (attributes === NO_ATTRIBUTES) {
+    return {
+      timestamp,
+      severityNumber: severity.number,
+      severityText: severity.text,
+      body,
+      context: call.context,
+    };
+  }
   return {
     timestamp,
     severityNumber: severity.number,
     severityText: severity.text,
     body,
-    attributes: sink.attributes,
-    eventName,
+    attributes,
     context: call.context,
   };
 }

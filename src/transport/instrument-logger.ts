@@ -99,19 +99,22 @@ export function instrumentLogger(logger: unknown): void {
   if (target[INSTRUMENTED] === true || typeof target.write !== 'function') return;
   define(target, INSTRUMENTED, true);
 
+  // Fixed arities: cheaper than forwarding `arguments` on the hot path.
   const write = target.write;
-  define(target, 'write', function captureThenWrite(this: unknown, chunk: unknown): unknown {
-    if (typeof chunk === 'object' && chunk !== null) stampCall(chunk);
-    // eslint-disable-next-line prefer-rest-params -- no array per call on the hot path
-    return write.apply(this, arguments as unknown as unknown[]);
-  });
+  define(
+    target,
+    'write',
+    function captureThenWrite(this: unknown, chunk: unknown, encoding: unknown, callback: unknown) {
+      if (typeof chunk === 'object' && chunk !== null) stampCall(chunk);
+      return write.call(this, chunk, encoding, callback);
+    },
+  );
 
   const push = target.push;
   if (typeof push === 'function') {
-    define(target, 'push', function countedPush(this: unknown): unknown {
+    define(target, 'push', function countedPush(this: unknown, chunk: unknown, encoding: unknown) {
       pushesAtDepth[depth]!++;
-      // eslint-disable-next-line prefer-rest-params -- no array per call on the hot path
-      return push.apply(this, arguments as unknown as unknown[]);
+      return push.call(this, chunk, encoding);
     });
   }
 
