@@ -3,7 +3,7 @@
  * transport, logs WARMUP + N records inside an active span and a request
  * context, flushes, and prints one JSON line of measurements.
  *
- * Usage: node --import tsx bench/scenario.ts <ours|ours-no-request|official|file> <workload> <N> <otlp-url>
+ * Usage: node --import tsx bench/scenario.ts <ours|ours-no-request|official|file> <workload> <N> <otlp-url> [warmup]
  */
 import { context } from '@opentelemetry/api';
 import { logs as apiLogs } from '@opentelemetry/api-logs';
@@ -20,10 +20,10 @@ import { OtelTransport, runWithRequestContext } from 'otel-winston';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 
-const [scenario = 'ours', workload = 'structured', countArg = '100000', url = ''] =
+const [scenario = 'ours', workload = 'structured', countArg = '100000', url = '', warmupArg] =
   process.argv.slice(2);
 const N = Number(countArg);
-const WARMUP = Math.min(20_000, N);
+const WARMUP = warmupArg === undefined ? Math.min(20_000, N) : Number(warmupArg);
 const BATCH = 500;
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
