@@ -17,6 +17,7 @@ export default tseslint.config(
         setInterval: 'readonly',
         clearInterval: 'readonly',
         globalThis: 'readonly',
+        fetch: 'readonly',
       },
     },
     rules: {

@@ -30,4 +30,8 @@ export type { AttributeLimits } from './limits.js';
 export { ERROR_CODES, OtelWinstonError } from './errors.js';
 export { WARNING_CODES } from './warnings.js';
 export type { WarningCode } from './warnings.js';
+export { shutdownTelemetry, startTelemetry } from './telemetry/start-telemetry.js';
+export type { Telemetry, TelemetryOptions } from './telemetry/start-telemetry.js';
+export { WinstonInstrumentation } from './telemetry/winston-instrumentation.js';
+export type { WinstonInstrumentationConfig } from './telemetry/winston-instrumentation.js';
 export { VERSION } from './version.js';

@@ -23,6 +23,12 @@ export const WARNING_CODES = {
   OTW008: 'invalid request context',
   /** A winston log call threw (on hostile arguments, or in a format or transport); it was contained. */
   OTW009: 'a log call threw',
+  /** The preload could not give a winston logger its OtelTransport or correlation fields. */
+  OTW010: 'a winston logger could not be instrumented',
+  /** Telemetry could not start; the app runs on without it. */
+  OTW011: 'telemetry could not start',
+  /** Flushing telemetry at the end of the process failed or ran out of time. */
+  OTW012: 'flushing telemetry at exit failed',
 } as const;
 
 /** A warning code of this package. */

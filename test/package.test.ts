@@ -68,7 +68,7 @@ describe('package', () => {
     expect(out.trim()).to.equal('shared');
   });
 
-  it('packs only the build and the docs', () => {
+  it('packs only the build, the preload entries and the docs', () => {
     const packed = JSON.parse(
       execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
         encoding: 'utf8',
@@ -85,10 +85,11 @@ describe('package', () => {
       'dist/esm/index.d.ts',
       'dist/cjs/testing/index.d.ts',
     ]);
-    expect(
-      paths.filter(
-        (p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p),
-      ),
-    ).to.deep.equal([]);
+    expect(paths).to.include.members([
+      'instrumentation/register.cjs',
+      'instrumentation/register.mjs',
+    ]);
+    const others = paths.filter((p) => !p.startsWith('dist/') && !p.startsWith('instrumentation/'));
+    expect(others.sort()).to.deep.equal(['LICENSE', 'README.md', 'package.json']);
   });
 });

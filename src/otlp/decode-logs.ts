@@ -87,7 +87,7 @@ function readAnyValue(r: ProtobufReader): DecodedValue {
   return value;
 }
 
-function readKeyValue(r: ProtobufReader, into: Record<string, DecodedValue>): void {
+export function readKeyValue(r: ProtobufReader, into: Record<string, DecodedValue>): void {
   let key = '';
   let value: DecodedValue = null;
   while (!r.done) {
@@ -99,7 +99,7 @@ function readKeyValue(r: ProtobufReader, into: Record<string, DecodedValue>): vo
   into[key] = value;
 }
 
-function readAttributesInto(
+export function readAttributesInto(
   r: ProtobufReader,
   attributeField: number,
 ): Record<string, DecodedValue> {
@@ -226,7 +226,7 @@ function jsonAnyValue(v: unknown): DecodedValue {
   return null;
 }
 
-function jsonAttributes(list: unknown): Record<string, DecodedValue> {
+export function jsonAttributes(list: unknown): Record<string, DecodedValue> {
   const out: Record<string, DecodedValue> = {};
   if (!Array.isArray(list)) return out;
   for (const kv of list as Json[]) out[String(kv.key)] = jsonAnyValue(kv.value);
@@ -234,7 +234,7 @@ function jsonAttributes(list: unknown): Record<string, DecodedValue> {
 }
 
 /** JSON ids are hex in OTLP/JSON; some encoders send base64. Both become lower-case hex. */
-function jsonId(value: unknown, bytes: number): string {
+export function jsonId(value: unknown, bytes: number): string {
   if (typeof value !== 'string' || value === '') return '';
   if (value.length === bytes * 2 && /^[0-9a-fA-F]+$/.test(value)) return value.toLowerCase();
   return Buffer.from(value, 'base64').toString('hex');

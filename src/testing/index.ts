@@ -4,3 +4,5 @@ export { startOtlpReceiver } from './otlp-receiver.js';
 export type { OtlpReceiver, OtlpReceiverOptions, ReceivedRequest } from './otlp-receiver.js';
 export { decodeLogsJson, decodeLogsProtobuf } from '../otlp/decode-logs.js';
 export type { DecodedLogRecord, DecodedValue } from '../otlp/decode-logs.js';
+export { decodeTracesJson, decodeTracesProtobuf } from '../otlp/decode-traces.js';
+export type { DecodedSpan } from '../otlp/decode-traces.js';

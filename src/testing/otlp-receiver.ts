@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { decodeLogsJson, decodeLogsProtobuf, type DecodedLogRecord } from '../otlp/decode-logs.js';
+import { decodeTracesJson, decodeTracesProtobuf, type DecodedSpan } from '../otlp/decode-traces.js';
 
 /** Options of {@link startOtlpReceiver}. */
 export interface OtlpReceiverOptions {
@@ -36,6 +37,8 @@ export interface OtlpReceiver {
   readonly url: string;
   /** Every log record received so far, decoded from the wire, in arrival order. */
   readonly logs: readonly DecodedLogRecord[];
+  /** Every span received so far, decoded from the wire, in arrival order. */
+  readonly spans: readonly DecodedSpan[];
   /** Every request received so far (logs, traces and metrics). */
   readonly requests: readonly ReceivedRequest[];
   /**
@@ -65,9 +68,9 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 }
 
 /**
- * Starts an OTLP/HTTP receiver on loopback that decodes log requests
- * (protobuf or JSON, plain or gzip) so a test can assert on what really went
- * over the wire. Trace and metric requests are accepted and counted.
+ * Starts an OTLP/HTTP receiver on loopback that decodes log and trace
+ * requests (protobuf or JSON, plain or gzip) so a test can assert on what
+ * really went over the wire. Metric requests are accepted and counted.
  *
  * @example
  * const receiver = await startOtlpReceiver();
@@ -78,6 +81,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
  */
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const logs: DecodedLogRecord[] = [];
+  const spans: DecodedSpan[] = [];
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
@@ -102,11 +106,16 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       return;
     }
     const json = contentType.includes('json');
-    if (path === '/v1/logs') {
+    if (path === '/v1/logs' || path === '/v1/traces') {
       try {
         const body = contentEncoding === 'gzip' ? gunzipSync(raw) : raw;
-        const decoded = json ? decodeLogsJson(body.toString('utf8')) : decodeLogsProtobuf(body);
-        logs.push(...decoded);
+        if (path === '/v1/logs') {
+          logs.push(...(json ? decodeLogsJson(body.toString('utf8')) : decodeLogsProtobuf(body)));
+        } else {
+          spans.push(
+            ...(json ? decodeTracesJson(body.toString('utf8')) : decodeTracesProtobuf(body)),
+          );
+        }
       } catch (error) {
         res.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
         return;
@@ -134,6 +143,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   return {
     url: `http://${host}:${address.port}`,
     logs,
+    spans,
     requests,
     failWith(status) {
       failStatus = status;
@@ -160,6 +170,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     },
     reset() {
       logs.length = 0;
+      spans.length = 0;
       requests.length = 0;
     },
     close() {

@@ -1,0 +1,98 @@
+import { inspect } from 'node:util';
+import { describeError, warn } from '../warnings.js';
+
+/** What the exit hooks do, supplied by the telemetry that installs them. */
+export interface ExitActions {
+  /** Flushes logs, spans and metrics; resolves when done. */
+  flush(): Promise<void>;
+  /** Records a crash as a FATAL record, before the flush. */
+  recordCrash(error: unknown, origin: string): void;
+  /** The longest a flush may take before the process goes on to end. */
+  readonly timeoutMillis: number;
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/** Runs `flush` but gives up after `timeoutMillis`, with a warning; never rejects. */
+export async function flushWithin(
+  flush: () => Promise<void>,
+  timeoutMillis: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMillis);
+    timer.unref();
+  });
+  try {
+    const outcome = await Promise.race([flush().then(() => 'done' as const), deadline]);
+    if (outcome === 'timeout')
+      warn('OTW012', `the flush did not finish within ${timeoutMillis} ms`);
+  } catch (error) {
+    warn('OTW012', describeError(error));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Flushes telemetry on every way a process ends, and then keeps Node's own
+ * outcome:
+ *
+ * - `beforeExit` (the event loop ran dry): flush; the process then ends as it would;
+ * - `SIGTERM`, `SIGINT`: flush, then end by the same signal, unless the app
+ *   has its own handler, which then decides;
+ * - an uncaught exception or unhandled rejection: record it as a FATAL
+ *   record, flush, print it as Node does and exit with code 1, unless the app
+ *   has its own `uncaughtException` handler, which then decides.
+ *
+ * `process.exit()` ends the process synchronously: nothing asynchronous,
+ * such as an export, can run after it. Returns a function that removes the hooks.
+ */
+export function installExitHooks(actions: ExitActions): () => void {
+  let flushing: Promise<void> | undefined;
+  const flushOnce = (): Promise<void> =>
+    (flushing ??= flushWithin(() => actions.flush(), actions.timeoutMillis));
+
+  const onBeforeExit = (): void => {
+    process.removeListener('beforeExit', onBeforeExit);
+    void flushOnce();
+  };
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const appHandles = process.listenerCount(signal) > 1;
+    void flushOnce().then(() => {
+      if (appHandles) return;
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    });
+  };
+
+  const onUncaught = (error: unknown, origin: string): void => {
+    const appHandles = process.listenerCount('uncaughtException') > 1;
+    if (!appHandles) {
+      try {
+        actions.recordCrash(error, origin);
+      } catch (recordError) {
+        warn('OTW012', `the crash could not be recorded: ${describeError(recordError)}`);
+      }
+    }
+    void flushOnce().then(() => {
+      if (appHandles) return;
+      // As Node does when nothing handles the error: print it, exit with 1.
+      process.stderr.write(
+        `${origin === 'unhandledRejection' ? 'Unhandled rejection: ' : ''}${inspect(error)}\n`,
+      );
+      process.exit(1);
+    });
+  };
+
+  process.on('beforeExit', onBeforeExit);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  process.on('uncaughtException', onUncaught);
+
+  return () => {
+    process.removeListener('beforeExit', onBeforeExit);
+    for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+    process.removeListener('uncaughtException', onUncaught);
+  };
+}

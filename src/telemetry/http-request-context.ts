@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { runWithRequestContext, type RequestContext } from '../context/request-context.js';
+
+/** A request id the app may pass on: at most 128 characters of `[A-Za-z0-9._:-]`. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The incoming `X-Request-ID` when it is short and safe, else a new UUID. */
+export function requestIdOf(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && SAFE_REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+/** The request context of an incoming HTTP request, before any routing. */
+export function requestContextOf(request: IncomingMessage): RequestContext {
+  const url = request.url ?? '/';
+  const query = url.indexOf('?');
+  return {
+    requestId: requestIdOf(request),
+    method: request.method,
+    path: query === -1 ? url : url.slice(0, query),
+    clientAddress: request.socket?.remoteAddress,
+  };
+}
+
+const PATCHED = Symbol.for('otel-winston.http-request-context.v1');
+
+type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
+
+/**
+ * Runs every `'request'` event of the given server classes (`http.Server`,
+ * `https.Server`) inside a request context, so even an app with no middleware
+ * gets correlated, enriched logs. Returns a function that undoes it.
+ */
+export function patchServerRequestContext(prototypes: ReadonlyArray<{ emit: Emit }>): () => void {
+  const undo: Array<() => void> = [];
+  for (const proto of prototypes) {
+    const target = proto as { emit: Emit; [PATCHED]?: Emit };
+    if (target[PATCHED] !== undefined) continue;
+    const original = target.emit;
+    const patched: Emit = function emitInRequestContext(this: unknown, event, ...args) {
+      if (event !== 'request') return original.call(this, event, ...args);
+      const request = args[0] as IncomingMessage;
+      let ctx: RequestContext;
+      try {
+        ctx = requestContextOf(request);
+      } catch {
+        return original.call(this, event, ...args);
+      }
+      return runWithRequestContext(ctx, () => original.call(this, event, ...args));
+    };
+    target.emit = patched;
+    target[PATCHED] = original;
+    undo.push(() => {
+      if (target.emit === patched) target.emit = original;
+      delete target[PATCHED];
+    });
+  }
+  return () => undo.forEach((fn) => fn());
+}

@@ -1,0 +1,270 @@
+import { logs, metrics, SeverityNumber, trace, type Attributes } from '@opentelemetry/api';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { dirname, join } from 'node:path';
+import { invalidOption } from '../errors.js';
+import { forEachExceptionAttribute, type ErrorLike } from '../transport/exception.js';
+import { VERSION } from '../version.js';
+import { describeError, warn } from '../warnings.js';
+import { readBooleanEnv, readListEnv, readMillisEnv } from './env.js';
+import { installExitHooks } from './exit-hooks.js';
+import { patchServerRequestContext } from './http-request-context.js';
+import { WinstonInstrumentation } from './winston-instrumentation.js';
+
+/** Options of {@link startTelemetry}; each overrides the environment variable named. */
+export interface TelemetryOptions {
+  /**
+   * The service name.
+   * @default `OTEL_SERVICE_NAME`, else the `name` of the app's package.json
+   */
+  serviceName?: string;
+  /**
+   * Give every winston logger an OtelTransport.
+   * @default `OTEL_WINSTON_AUTO_TRANSPORT`, else true
+   */
+  autoTransport?: boolean;
+  /**
+   * Put `trace_id`, `span_id` and the request fields into the app's own log lines.
+   * @default `OTEL_WINSTON_LOG_CORRELATION`, else true
+   */
+  correlationFields?: boolean;
+  /**
+   * Give every incoming HTTP request a request context (request id, method, path, client address).
+   * @default `OTEL_WINSTON_REQUEST_CONTEXT`, else true
+   */
+  requestContext?: boolean;
+  /**
+   * Flush on `beforeExit`, SIGTERM, SIGINT, uncaught exceptions and unhandled rejections.
+   * @default `OTEL_WINSTON_HANDLE_EXIT`, else true
+   */
+  handleExit?: boolean;
+  /**
+   * The longest a flush at exit may take, in milliseconds.
+   * @default `OTEL_WINSTON_SHUTDOWN_TIMEOUT`, else 5000
+   */
+  shutdownTimeoutMillis?: number;
+  /**
+   * More instrumentations, next to http, undici, express and winston.
+   * @default []
+   */
+  instrumentations?: Instrumentation[];
+}
+
+/** Started telemetry. */
+export interface Telemetry {
+  /** Flushes everything and stops the SDK; safe to call more than once. */
+  shutdown(): Promise<void>;
+}
+
+interface TelemetryState {
+  readonly telemetry: Telemetry;
+}
+
+const STATE_KEY = Symbol.for('otel-winston.telemetry.v1');
+const globalState = globalThis as { [STATE_KEY]?: TelemetryState };
+
+const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation> = {
+  http: () => new HttpInstrumentation(),
+  undici: () => new UndiciInstrumentation(),
+  express: () => new ExpressInstrumentation(),
+  winston: (s) =>
+    new WinstonInstrumentation({
+      autoTransport: s.autoTransport,
+      correlationFields: s.correlationFields,
+    }),
+};
+
+interface Settings {
+  readonly serviceName: string | undefined;
+  readonly autoTransport: boolean;
+  readonly correlationFields: boolean;
+  readonly requestContext: boolean;
+  readonly handleExit: boolean;
+  readonly shutdownTimeoutMillis: number;
+}
+
+function checkOptions(options: unknown): TelemetryOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options);
+  const o = options as TelemetryOptions;
+  for (const key of [
+    'autoTransport',
+    'correlationFields',
+    'requestContext',
+    'handleExit',
+  ] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean')
+      throw invalidOption(key, 'a boolean', o[key]);
+  }
+  if (o.serviceName !== undefined && (typeof o.serviceName !== 'string' || o.serviceName === '')) {
+    throw invalidOption('serviceName', 'a non-empty string', o.serviceName);
+  }
+  const timeout = o.shutdownTimeoutMillis;
+  if (
+    timeout !== undefined &&
+    !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)
+  ) {
+    throw invalidOption('shutdownTimeoutMillis', 'a number of milliseconds > 0', timeout);
+  }
+  if (o.instrumentations !== undefined && !Array.isArray(o.instrumentations)) {
+    throw invalidOption('instrumentations', 'an array of instrumentations', o.instrumentations);
+  }
+  return o;
+}
+
+/** The `name` of the app's package.json: the nearest one above the entry script. */
+export function appPackageName(start = process.argv[1] ?? process.cwd()): string | undefined {
+  let dir = dirname(start);
+  for (let i = 0; i < 32; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (typeof pkg.name === 'string' && pkg.name !== '') return pkg.name;
+    } catch {
+      // No package.json here (or not readable): look further up.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return undefined;
+}
+
+function chooseInstrumentations(settings: Settings, extra: Instrumentation[]): Instrumentation[] {
+  const env = process.env;
+  const known = Object.keys(INSTRUMENTATIONS);
+  const enabled = readListEnv(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS') ?? known;
+  const disabled = new Set(readListEnv(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? []);
+  for (const name of [...enabled, ...disabled]) {
+    if (!known.includes(name)) {
+      warn(
+        'OTW004',
+        `Unknown instrumentation ${JSON.stringify(name)} in OTEL_NODE_*_INSTRUMENTATIONS; known: ${known.join(', ')}`,
+      );
+    }
+  }
+  const chosen = known.filter((name) => enabled.includes(name) && !disabled.has(name));
+  return [...chosen.map((name) => INSTRUMENTATIONS[name]!(settings)), ...extra];
+}
+
+/** Emits an uncaught exception or unhandled rejection as a FATAL record. */
+function recordCrash(error: unknown, origin: string): void {
+  const errorLike: ErrorLike =
+    typeof error === 'object' && error !== null ? (error as ErrorLike) : { message: String(error) };
+  const attributes: Attributes = {};
+  forEachExceptionAttribute(errorLike, 1_048_576, (key, value) => {
+    attributes[key] = value;
+  });
+  const message = attributes['exception.message'];
+  logs.getLogger('otel-winston', VERSION).emit({
+    severityNumber: SeverityNumber.FATAL,
+    severityText: 'FATAL',
+    body: `${origin}: ${typeof message === 'string' ? message : String(error)}`,
+    attributes,
+  });
+}
+
+/** Flushes every global provider that can be flushed. */
+async function flushAll(): Promise<void> {
+  const providers = [
+    trace.getTracerProvider() as { getDelegate?: () => unknown },
+    logs.getLoggerProvider(),
+    metrics.getMeterProvider(),
+  ].map((p) =>
+    typeof (p as { getDelegate?: unknown }).getDelegate === 'function'
+      ? (p as { getDelegate: () => unknown }).getDelegate()
+      : p,
+  );
+  await Promise.all(
+    providers.map(async (provider) => {
+      const flush = (provider as { forceFlush?: () => Promise<void> }).forceFlush;
+      if (typeof flush === 'function') await flush.call(provider);
+    }),
+  );
+}
+
+/**
+ * Starts OpenTelemetry for this process from the standard `OTEL_*`
+ * environment (options in code override it): the Node SDK with OTLP export of
+ * logs, traces and metrics, resource detection, the http, undici, express and
+ * winston instrumentations, a request context for every incoming HTTP request,
+ * and a flush on every way the process ends.
+ *
+ * Starting twice starts once. A failure is reported through `diag` and the
+ * app runs on without telemetry; only options given in code that are invalid throw.
+ *
+ * @example
+ * import { startTelemetry } from 'otel-winston';
+ * startTelemetry({ serviceName: 'checkout' });
+ */
+export function startTelemetry(options?: TelemetryOptions): Telemetry {
+  const o = checkOptions(options);
+  const existing = globalState[STATE_KEY];
+  if (existing !== undefined) return existing.telemetry;
+
+  const env = process.env;
+  const settings: Settings = {
+    serviceName: o.serviceName ?? (env.OTEL_SERVICE_NAME ? undefined : appPackageName()),
+    autoTransport: o.autoTransport ?? readBooleanEnv(env, 'OTEL_WINSTON_AUTO_TRANSPORT', true),
+    correlationFields:
+      o.correlationFields ?? readBooleanEnv(env, 'OTEL_WINSTON_LOG_CORRELATION', true),
+    requestContext: o.requestContext ?? readBooleanEnv(env, 'OTEL_WINSTON_REQUEST_CONTEXT', true),
+    handleExit: o.handleExit ?? readBooleanEnv(env, 'OTEL_WINSTON_HANDLE_EXIT', true),
+    shutdownTimeoutMillis:
+      o.shutdownTimeoutMillis ?? readMillisEnv(env, 'OTEL_WINSTON_SHUTDOWN_TIMEOUT', 5000),
+  };
+
+  const undo: Array<() => void> = [];
+  let sdk: NodeSDK | undefined;
+  let stopping: Promise<void> | undefined;
+  const telemetry: Telemetry = {
+    shutdown() {
+      return (stopping ??= (async () => {
+        for (const fn of undo.splice(0).reverse()) fn();
+        try {
+          await sdk?.shutdown();
+        } catch (error) {
+          warn('OTW012', `the SDK did not shut down cleanly: ${describeError(error)}`);
+        }
+        delete globalState[STATE_KEY];
+      })());
+    },
+  };
+  globalState[STATE_KEY] = { telemetry };
+
+  if (readBooleanEnv(env, 'OTEL_SDK_DISABLED', false)) return telemetry;
+  try {
+    sdk = new NodeSDK({
+      ...(settings.serviceName !== undefined ? { serviceName: settings.serviceName } : {}),
+      instrumentations: chooseInstrumentations(settings, o.instrumentations ?? []),
+    });
+    sdk.start();
+  } catch (error) {
+    warn('OTW011', describeError(error));
+    sdk = undefined;
+  }
+  if (settings.requestContext) {
+    undo.push(patchServerRequestContext([http.Server.prototype, https.Server.prototype] as never));
+  }
+  if (settings.handleExit) {
+    undo.push(
+      installExitHooks({
+        flush: flushAll,
+        recordCrash,
+        timeoutMillis: settings.shutdownTimeoutMillis,
+      }),
+    );
+  }
+  return telemetry;
+}
+
+/** Flushes and stops what {@link startTelemetry} started; resolves at once when nothing was started. */
+export function shutdownTelemetry(): Promise<void> {
+  return globalState[STATE_KEY]?.telemetry.shutdown() ?? Promise.resolve();
+}

@@ -1,0 +1,143 @@
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  InstrumentationNodeModuleFile,
+  type InstrumentationConfig,
+} from '@opentelemetry/instrumentation';
+import { format } from 'logform';
+import { traceContext } from '../format/trace-context.js';
+import { OTEL_TRANSPORT, OtelTransport } from '../transport/otel-transport.js';
+import { VERSION } from '../version.js';
+import { describeError, warn } from '../warnings.js';
+
+/** Marks the transport this instrumentation added, so an app's own OtelTransport can replace it. */
+const AUTO_TRANSPORT = Symbol.for('otel-winston.auto-transport.v1');
+/** Marks a logger format that already has the correlation fields in front. */
+const CORRELATED = Symbol.for('otel-winston.correlated-format.v1');
+
+/** Options of {@link WinstonInstrumentation}. */
+export interface WinstonInstrumentationConfig extends InstrumentationConfig {
+  /**
+   * Give every winston logger an OtelTransport (unless it has one).
+   * @default true
+   */
+  autoTransport?: boolean;
+  /**
+   * Put `trace_id`, `span_id`, `trace_flags` and the request fields into the app's own lines
+   * (the `traceContext()` format in front of each logger's format).
+   * @default true
+   */
+  correlationFields?: boolean;
+}
+
+interface TransportLike {
+  [OTEL_TRANSPORT]?: true;
+  [AUTO_TRANSPORT]?: true;
+}
+
+interface WinstonLogger {
+  transports: TransportLike[];
+  format?: unknown;
+  add(transport: unknown): unknown;
+  remove(transport: unknown): unknown;
+}
+
+interface LoggerClass {
+  prototype: WinstonLogger & { configure(...args: unknown[]): unknown };
+}
+
+/**
+ * otel-winston's instrumentation of winston: every logger, however it is
+ * created (`createLogger`, `winston.loggers`, the default logger), gets one
+ * OtelTransport, and never a second one: an app that adds its own OtelTransport
+ * replaces the automatic one (duplicate records are a known trap:
+ * opentelemetry-js-contrib#2283).
+ */
+export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumentationConfig> {
+  constructor(config: WinstonInstrumentationConfig = {}) {
+    super('otel-winston/instrumentation-winston', VERSION, config);
+  }
+
+  protected init(): InstrumentationNodeModuleDefinition[] {
+    const file = new InstrumentationNodeModuleFile(
+      'winston/lib/winston/logger.js',
+      ['>=3 <4'],
+      (Logger: LoggerClass) => {
+        this.#patch(Logger);
+        return Logger;
+      },
+      (Logger: LoggerClass) => {
+        this._unwrap(Logger.prototype, 'configure');
+        this._unwrap(Logger.prototype, 'add');
+        return Logger;
+      },
+    );
+    return [
+      new InstrumentationNodeModuleDefinition('winston', ['>=3 <4'], undefined, undefined, [file]),
+    ];
+  }
+
+  #patch(Logger: LoggerClass): void {
+    const equip = (logger: WinstonLogger): void => this.#equip(logger);
+    this._wrap(
+      Logger.prototype,
+      'configure',
+      (original: (...args: unknown[]) => unknown) =>
+        function configure(this: WinstonLogger, ...args: unknown[]): unknown {
+          const result = original.apply(this, args);
+          equip(this);
+          return result;
+        },
+    );
+    this._wrap(
+      Logger.prototype,
+      'add',
+      (original: (transport: unknown) => unknown) =>
+        function add(this: WinstonLogger, transport: unknown): unknown {
+          const incoming = transport as TransportLike | null;
+          if (
+            incoming !== null &&
+            typeof incoming === 'object' &&
+            incoming[OTEL_TRANSPORT] === true
+          ) {
+            if (incoming[AUTO_TRANSPORT] === true) {
+              // The automatic one is added only where no OtelTransport is.
+              if (hasOtelTransport(this)) return this;
+            } else {
+              // The app's own OtelTransport replaces the automatic one.
+              for (const existing of [...(this.transports ?? [])]) {
+                if (existing[AUTO_TRANSPORT] === true) this.remove(existing);
+              }
+            }
+          }
+          return original.call(this, transport);
+        },
+    );
+  }
+
+  #equip(logger: WinstonLogger): void {
+    const config = this.getConfig();
+    try {
+      if (config.autoTransport !== false && !hasOtelTransport(logger)) {
+        const transport = new OtelTransport() as OtelTransport & TransportLike;
+        Object.defineProperty(transport, AUTO_TRANSPORT, { value: true });
+        logger.add(transport);
+      }
+      if (config.correlationFields !== false && logger.format !== undefined) {
+        const current = logger.format as { [CORRELATED]?: true };
+        if (current[CORRELATED] !== true) {
+          const combined = format.combine(traceContext(), logger.format as never) as object;
+          Object.defineProperty(combined, CORRELATED, { value: true });
+          logger.format = combined;
+        }
+      }
+    } catch (error) {
+      warn('OTW010', `a winston logger could not be instrumented: ${describeError(error)}`);
+    }
+  }
+}
+
+function hasOtelTransport(logger: WinstonLogger): boolean {
+  const transports = logger.transports;
+  return Array.isArray(transports) && transports.some((t) => t?.[OTEL_TRANSPORT] === true);
+}

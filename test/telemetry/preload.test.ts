@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
+import { startPreloadedApp } from '../helpers/preload-app.js';
+
+const REGISTER = 'otel-winston/register';
+
+const variants: Array<[string, string[], string]> = [
+  ['CommonJS app, --require', ['--require', REGISTER], 'app.cjs'],
+  ['ESM app, --import', ['--import', REGISTER], 'app.mjs'],
+];
+
+describe('preload: node --require / --import otel-winston/register (real child processes)', function () {
+  this.timeout(30_000);
+  let receiver: OtlpReceiver;
+  beforeEach(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterEach(() => receiver.close());
+
+  for (const [name, flags, app] of variants) {
+    it(`${name}: every record of a request carries its server span, once, with the resource's service.name`, async () => {
+      const started = await startPreloadedApp(flags, app, receiver.url);
+      expect(await started.get('/hello')).to.equal(200);
+      expect(await started.get('/call')).to.equal(200);
+      expect(await started.get('/close')).to.equal(200);
+      const { code } = await started.exited();
+      expect(code, started.stderr()).to.equal(0);
+
+      const serverSpans = receiver.spans.filter((s) => s.kind === 2);
+      expect(serverSpans.map((s) => s.attributes['url.path'] ?? s.name)).to.include.members([
+        '/hello',
+        '/call',
+      ]);
+      const logs = receiver.logs;
+      // 2 records per request, 1 more for /call's upstream answer, and /call's inner /hello: 9.
+      expect(logs.map((l) => l.body)).to.have.length(9);
+      for (const record of logs) {
+        const span = serverSpans.find((s) => s.spanId === record.spanId);
+        expect(span, `record ${String(record.body)} links to a server span`).to.not.equal(
+          undefined,
+        );
+        expect(record.traceId).to.equal(span!.traceId);
+        // The automatic request context: the path of this record's own request.
+        expect(record.attributes['url.path']).to.equal(record.attributes.path ?? '/call');
+        expect(record.attributes['http.request.id']).to.be.a('string');
+        expect(record.resource['service.name']).to.equal('otel-winston-preload-fixture');
+      }
+      // No record twice.
+      const keys = logs.map((l) => `${l.spanId}/${String(l.body)}`);
+      expect(new Set(keys).size).to.equal(keys.length);
+      // The outgoing call is a child of /call's server span.
+      const call = serverSpans.find((s) => (s.attributes['url.path'] ?? s.name) === '/call')!;
+      const client = receiver.spans.find((s) => s.kind === 3 && s.parentSpanId === call.spanId);
+      expect(client, 'a client span under /call').to.not.equal(undefined);
+      // The app's own Console lines carry the same trace ids.
+      const lines = started
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.length).to.equal(9);
+      expect(
+        lines.every((l) => typeof l.trace_id === 'string' && l.request_id !== undefined),
+      ).to.equal(true);
+    });
+  }
+});
