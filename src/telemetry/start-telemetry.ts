@@ -1,4 +1,13 @@
-import { logs, metrics, SeverityNumber, trace, type Attributes } from '@opentelemetry/api';
+import {
+  diag,
+  DiagConsoleLogger,
+  logs,
+  metrics,
+  SeverityNumber,
+  trace,
+  type Attributes,
+} from '@opentelemetry/api';
+import { diagLogLevelFromString } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -209,6 +218,11 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
   if (existing !== undefined) return existing.telemetry;
 
   const env = process.env;
+  // Before anything can warn: OTEL_LOG_LEVEL decides what reaches the console.
+  const logLevel = diagLogLevelFromString(env.OTEL_LOG_LEVEL);
+  if (logLevel !== undefined) {
+    diag.setLogger(new DiagConsoleLogger(), { logLevel, suppressOverrideMessage: true });
+  }
   const settings: Settings = {
     serviceName: o.serviceName ?? (env.OTEL_SERVICE_NAME ? undefined : appPackageName()),
     autoTransport: o.autoTransport ?? readBooleanEnv(env, 'OTEL_WINSTON_AUTO_TRANSPORT', true),

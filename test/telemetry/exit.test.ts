@@ -1,0 +1,161 @@
+import { expect } from 'chai';
+import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
+import { startPreloadedApp } from '../helpers/preload-app.js';
+
+const REQUESTS = 5;
+
+describe('preload: flush on every way out (real child processes)', function () {
+  this.timeout(30_000);
+  let receiver: OtlpReceiver;
+  beforeEach(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterEach(() => receiver.close());
+
+  async function appWithRecords() {
+    const app = await startPreloadedApp(
+      ['--require', 'otel-winston/register'],
+      'app.cjs',
+      receiver.url,
+      {
+        // Long delays: only the flush at the end can deliver the records.
+        OTEL_BLRP_SCHEDULE_DELAY: '60000',
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+    );
+    for (let i = 0; i < REQUESTS; i++) expect(await app.get(`/hello?i=${i}`)).to.equal(200);
+    return app;
+  }
+
+  function handled(): number {
+    return receiver.logs.filter((r) => r.body === 'request handled').length;
+  }
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal}: flushes every record, then ends by the same signal`, async () => {
+      const app = await appWithRecords();
+      app.child.kill(signal);
+      const outcome = await app.exited();
+      expect(outcome.signal, app.stderr()).to.equal(signal);
+      expect(handled()).to.equal(REQUESTS);
+      expect(receiver.spans.filter((s) => s.kind === 2)).to.have.length(REQUESTS);
+    });
+  }
+
+  it('the event loop running dry (beforeExit): flushes, exits 0', async () => {
+    const app = await appWithRecords();
+    await app.get('/close');
+    const outcome = await app.exited();
+    expect(outcome.code, app.stderr()).to.equal(0);
+    expect(handled()).to.equal(REQUESTS + 1);
+  });
+
+  it('an uncaught exception: a FATAL record, every record flushed, the error printed, exit 1', async () => {
+    const app = await appWithRecords();
+    await app.get('/crash');
+    const outcome = await app.exited();
+    expect(outcome.code).to.equal(1);
+    expect(app.stderr()).to.include('TypeError: crashed on purpose');
+    expect(handled()).to.equal(REQUESTS + 1);
+    const fatal = receiver.logs.find((r) => r.severityText === 'FATAL');
+    expect(fatal?.body).to.equal('uncaughtException: crashed on purpose');
+    expect(fatal?.attributes).to.include({
+      'exception.type': 'TypeError',
+      'exception.message': 'crashed on purpose',
+    });
+  });
+
+  it('an unhandled rejection: a FATAL record, every record flushed, exit 1', async () => {
+    const app = await appWithRecords();
+    await app.get('/reject');
+    const outcome = await app.exited();
+    expect(outcome.code).to.equal(1);
+    expect(app.stderr()).to.include('RangeError: rejected on purpose');
+    expect(handled()).to.equal(REQUESTS + 1);
+    const fatal = receiver.logs.find((r) => r.severityText === 'FATAL');
+    expect(fatal?.body).to.equal('unhandledRejection: rejected on purpose');
+    expect(fatal?.attributes['exception.type']).to.equal('RangeError');
+  });
+
+  it('an explicit shutdownTelemetry(): every record flushed', async () => {
+    const app = await appWithRecords();
+    await app.get('/shutdown');
+    const outcome = await app.exited();
+    expect(outcome.code, app.stderr()).to.equal(0);
+    expect(handled()).to.equal(REQUESTS + 1);
+  });
+});
+
+describe('preload: loading and switches (real child processes)', function () {
+  this.timeout(30_000);
+  let receiver: OtlpReceiver;
+  beforeEach(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterEach(() => receiver.close());
+
+  async function run(flags: string[], env: Record<string, string> = {}, app = 'app.cjs') {
+    const started = await startPreloadedApp(flags, app, receiver.url, env);
+    await started.get('/hello');
+    await started.get('/close');
+    const outcome = await started.exited();
+    return { ...outcome, stdout: started.stdout(), stderr: started.stderr() };
+  }
+
+  it('--require and --import together start one SDK: no record twice', async () => {
+    const outcome = await run([
+      '--require',
+      'otel-winston/register',
+      '--import',
+      'otel-winston/register',
+    ]);
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(receiver.logs.filter((r) => r.body === 'request handled')).to.have.length(2);
+  });
+
+  it('works from NODE_OPTIONS', async () => {
+    const outcome = await run([], { NODE_OPTIONS: '--require otel-winston/register' });
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(receiver.logs.filter((r) => r.body === 'request handled')).to.have.length(2);
+  });
+
+  it('OTEL_SDK_DISABLED=true: the app runs, nothing is exported', async () => {
+    const outcome = await run(['--require', 'otel-winston/register'], {
+      OTEL_SDK_DISABLED: 'true',
+    });
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(receiver.logs).to.have.length(0);
+    expect(receiver.spans).to.have.length(0);
+  });
+
+  it('OTEL_WINSTON_AUTO_TRANSPORT=false: spans but no winston records; OTEL_WINSTON_LOG_CORRELATION=false: plain lines', async () => {
+    const outcome = await run(['--require', 'otel-winston/register'], {
+      OTEL_WINSTON_AUTO_TRANSPORT: 'false',
+      OTEL_WINSTON_LOG_CORRELATION: 'false',
+    });
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(receiver.spans.length).to.be.greaterThan(0);
+    expect(receiver.logs).to.have.length(0);
+    expect(outcome.stdout).to.not.include('trace_id');
+  });
+
+  it('a bad environment value: a diag warning only when OTEL_LOG_LEVEL asks, the default, the app runs', async () => {
+    const quiet = await run(['--require', 'otel-winston/register'], {
+      OTEL_WINSTON_AUTO_TRANSPORT: 'maybe',
+    });
+    expect(quiet.code, quiet.stderr).to.equal(0);
+    expect(receiver.logs.filter((r) => r.body === 'request handled')).to.have.length(2);
+    expect(
+      quiet.stdout
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('{') && !l.startsWith('listening')),
+    ).to.deep.equal([]);
+    expect(quiet.stderr).to.not.include('OTW004');
+    receiver.reset();
+    const loud = await run(['--require', 'otel-winston/register'], {
+      OTEL_WINSTON_AUTO_TRANSPORT: 'maybe',
+      OTEL_LOG_LEVEL: 'warn',
+    });
+    expect(loud.stdout + loud.stderr).to.include('OTW004');
+  });
+});
