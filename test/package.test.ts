@@ -88,8 +88,11 @@ describe('package', () => {
     expect(paths).to.include.members([
       'instrumentation/register.cjs',
       'instrumentation/register.mjs',
+      'bin/otel-winston.cjs',
     ]);
-    const others = paths.filter((p) => !p.startsWith('dist/') && !p.startsWith('instrumentation/'));
+    const others = paths.filter(
+      (p) => !p.startsWith('dist/') && !p.startsWith('instrumentation/') && !p.startsWith('bin/'),
+    );
     expect(others.sort()).to.deep.equal(['LICENSE', 'README.md', 'package.json']);
   });
 });

@@ -21,6 +21,11 @@ export interface OtlpReceiverOptions {
    * @default 67108864
    */
   maxBodyBytes?: number;
+  /**
+   * Called with what each request brought, as it arrives.
+   * @default none
+   */
+  onReceive?: (batch: { logs: readonly DecodedLogRecord[]; spans: readonly DecodedSpan[] }) => void;
 }
 
 /** A request the receiver took, for assertions on the transport itself. */
@@ -110,11 +115,13 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       try {
         const body = contentEncoding === 'gzip' ? gunzipSync(raw) : raw;
         if (path === '/v1/logs') {
-          logs.push(...(json ? decodeLogsJson(body.toString('utf8')) : decodeLogsProtobuf(body)));
+          const batch = json ? decodeLogsJson(body.toString('utf8')) : decodeLogsProtobuf(body);
+          logs.push(...batch);
+          options.onReceive?.({ logs: batch, spans: [] });
         } else {
-          spans.push(
-            ...(json ? decodeTracesJson(body.toString('utf8')) : decodeTracesProtobuf(body)),
-          );
+          const batch = json ? decodeTracesJson(body.toString('utf8')) : decodeTracesProtobuf(body);
+          spans.push(...batch);
+          options.onReceive?.({ logs: [], spans: batch });
         }
       } catch (error) {
         res.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
