@@ -139,6 +139,39 @@ describe('preload: loading and switches (real child processes)', function () {
     expect(outcome.stdout).to.not.include('trace_id');
   });
 
+  it('honours the standard variables: http/json, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER=none', async () => {
+    const outcome = await run(['--require', 'otel-winston/register'], {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test,team=payments',
+      OTEL_SERVICE_NAME: 'from-env',
+      OTEL_TRACES_EXPORTER: 'none',
+    });
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(
+      receiver.requests
+        .filter((r) => r.path === '/v1/logs')
+        .every((r) => r.contentType.includes('json')),
+    ).to.equal(true);
+    const record = receiver.logs.find((r) => r.body === 'request handled');
+    expect(record?.resource).to.include({
+      'service.name': 'from-env',
+      team: 'payments',
+      'deployment.environment.name': 'test',
+    });
+    // With no traces exporter the SDK starts no tracer provider: no spans, nothing to link to.
+    expect(receiver.spans).to.have.length(0);
+    expect(record?.traceId).to.equal('');
+  });
+
+  it('OTEL_NODE_DISABLED_INSTRUMENTATIONS=http: no server spans, records without a trace', async () => {
+    const outcome = await run(['--require', 'otel-winston/register'], {
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http',
+    });
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(receiver.spans.filter((s) => s.kind === 2)).to.have.length(0);
+    expect(receiver.logs.find((r) => r.body === 'request handled')?.traceId).to.equal('');
+  });
+
   it('a bad environment value: a diag warning only when OTEL_LOG_LEVEL asks, the default, the app runs', async () => {
     const quiet = await run(['--require', 'otel-winston/register'], {
       OTEL_WINSTON_AUTO_TRANSPORT: 'maybe',
