@@ -9,6 +9,7 @@ import {
 } from '@opentelemetry/api';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -17,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { dirname, join } from 'node:path';
+import { getRequestContext, setRequestContext } from '../context/request-context.js';
 import { invalidOption } from '../errors.js';
 import { forEachExceptionAttribute, type ErrorLike } from '../transport/exception.js';
 import { VERSION } from '../version.js';
@@ -59,7 +61,7 @@ export interface TelemetryOptions {
    */
   shutdownTimeoutMillis?: number;
   /**
-   * More instrumentations, next to http, undici, express and winston.
+   * More instrumentations, next to http, undici, express, fastify and winston.
    * @default []
    */
   instrumentations?: Instrumentation[];
@@ -81,7 +83,29 @@ const globalState = globalThis as { [STATE_KEY]?: TelemetryState };
 const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation> = {
   http: () => new HttpInstrumentation(),
   undici: () => new UndiciInstrumentation(),
-  express: () => new ExpressInstrumentation(),
+  express: () =>
+    new ExpressInstrumentation({
+      // The matched route is known only once Express has routed: add it to the request context.
+      requestHook: (_span, info) => {
+        if (
+          info.layerType === 'request_handler' &&
+          info.route &&
+          getRequestContext() !== undefined
+        ) {
+          setRequestContext({ route: info.route });
+        }
+      },
+    }),
+  fastify: () =>
+    new FastifyOtelInstrumentation({
+      // Registers its plugin on every Fastify instance as it is created.
+      registerOnInitialization: true,
+      requestHook: (_span, request) => {
+        const route = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
+        if (typeof route === 'string' && getRequestContext() !== undefined)
+          setRequestContext({ route });
+      },
+    }) as unknown as Instrumentation,
   winston: (s) =>
     new WinstonInstrumentation({
       autoTransport: s.autoTransport,
@@ -201,8 +225,8 @@ async function flushAll(): Promise<void> {
 /**
  * Starts OpenTelemetry for this process from the standard `OTEL_*`
  * environment (options in code override it): the Node SDK with OTLP export of
- * logs, traces and metrics, resource detection, the http, undici, express and
- * winston instrumentations, a request context for every incoming HTTP request,
+ * logs, traces and metrics, resource detection, the http, undici, express,
+ * fastify and winston instrumentations, a request context for every incoming HTTP request,
  * and a flush on every way the process ends.
  *
  * Starting twice starts once. A failure is reported through `diag` and the

@@ -17,7 +17,7 @@ describe('npm run demo and otel-winston tail (real child processes)', function (
     const traces = stdout.split('\n\n').filter((block) => block.trimStart().startsWith('trace '));
     expect(traces, stdout).to.have.length(3);
     const hello = traces.find((t) => t.includes('GET /hello'))!;
-    expect(hello).to.match(/│ INFO {2}saying hello {2}request=[0-9a-f-]{36}/);
+    expect(hello).to.match(/│ INFO {2}saying hello {2}request=[0-9a-f-]{36} route=\/hello/);
     const checkout = traces.find((t) => t.includes('GET /checkout'))!;
     expect(checkout).to.match(/│ ERROR payment failed card declined \(Error: card declined\)/);
     const weather = traces.find((t) => t.includes('GET /weather'))!;

@@ -65,3 +65,39 @@ describe('preload: node --require / --import otel-winston/register (real child p
     });
   }
 });
+
+describe('preload: frameworks (real child processes)', function () {
+  this.timeout(30_000);
+  let receiver: OtlpReceiver;
+  beforeEach(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterEach(() => receiver.close());
+
+  const frameworks: Array<[string, string[], string]> = [
+    ['Express (CommonJS)', ['--require', REGISTER], 'express-app.cjs'],
+    ['Fastify (ESM)', ['--import', REGISTER], 'fastify-app.mjs'],
+  ];
+  for (const [name, flags, app] of frameworks) {
+    it(`${name}: records carry the route and the trace of the request`, async () => {
+      const started = await startPreloadedApp(flags, app, receiver.url);
+      expect(await started.get('/items/42')).to.equal(200);
+      expect(await started.get('/close')).to.equal(200);
+      const { code } = await started.exited();
+      expect(code, started.stderr()).to.equal(0);
+      const record = receiver.logs.find((r) => r.body === 'item requested');
+      expect(record, 'the record arrived').to.not.equal(undefined);
+      expect(record!.attributes).to.include({
+        id: '42',
+        'http.route': '/items/:id',
+        'url.path': '/items/42',
+      });
+      const spans = receiver.spans.filter((s) => s.traceId === record!.traceId);
+      expect(
+        spans.some((s) => s.kind === 2),
+        'a server span in the same trace',
+      ).to.equal(true);
+      expect(spans.some((s) => s.spanId === record!.spanId)).to.equal(true);
+    });
+  }
+});
