@@ -106,11 +106,15 @@ const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation> 
           setRequestContext({ route });
       },
     }) as unknown as Instrumentation,
-  winston: (s) =>
-    new WinstonInstrumentation({
+  winston: (s) => {
+    const instrumentation = new WinstonInstrumentation({
       autoTransport: s.autoTransport,
       correlationFields: s.correlationFields,
-    }),
+    });
+    // winston loaded before the preload (another preload, a late start): patch it now.
+    instrumentation.patchAlreadyLoaded();
+    return instrumentation;
+  },
 };
 
 interface Settings {

@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import {
   InstrumentationBase,
+  isWrapped,
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
   type InstrumentationConfig,
@@ -43,8 +45,14 @@ interface WinstonLogger {
 }
 
 interface LoggerClass {
-  prototype: WinstonLogger & { configure(...args: unknown[]): unknown };
+  prototype: WinstonLogger & {
+    configure(...args: unknown[]): unknown;
+    write(...args: unknown[]): unknown;
+  };
 }
+
+/** Marks a logger this instrumentation has looked at. */
+const EQUIPPED = Symbol.for('otel-winston.logger-equipped.v1');
 
 /**
  * otel-winston's instrumentation of winston: every logger, however it is
@@ -69,12 +77,35 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
       (Logger: LoggerClass) => {
         this._unwrap(Logger.prototype, 'configure');
         this._unwrap(Logger.prototype, 'add');
+        this._unwrap(Logger.prototype, 'write');
         return Logger;
       },
     );
     return [
       new InstrumentationNodeModuleDefinition('winston', ['>=3 <4'], undefined, undefined, [file]),
     ];
+  }
+
+  /**
+   * Instruments copies of winston that were loaded before this instrumentation
+   * was enabled (another preload, or an app that started telemetry late): the
+   * require hook never sees those. Their loggers get an OtelTransport at their
+   * next record.
+   */
+  patchAlreadyLoaded(
+    cache: Record<string, { exports?: unknown } | undefined> = requireCache(),
+  ): number {
+    let patched = 0;
+    for (const [path, entry] of Object.entries(cache)) {
+      if (!/[\\/]winston[\\/]lib[\\/]winston[\\/]logger\.js$/.test(path)) continue;
+      const exported: unknown = entry?.exports;
+      if (typeof exported !== 'function') continue;
+      const Logger = exported as unknown as LoggerClass;
+      if (isWrapped(Logger.prototype.configure)) continue;
+      this.#patch(Logger);
+      patched++;
+    }
+    return patched;
   }
 
   #patch(Logger: LoggerClass): void {
@@ -87,6 +118,24 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
           const result = original.apply(this, args);
           equip(this);
           return result;
+        },
+    );
+    // A logger made before the patch is equipped at its first record (its
+    // configure() ran unpatched); later ones already are, at configure().
+    this._wrap(
+      Logger.prototype,
+      'write',
+      (original: (...args: unknown[]) => unknown) =>
+        function write(this: WinstonLogger, ...args: unknown[]): unknown {
+          if ((this as { [EQUIPPED]?: true })[EQUIPPED] !== true) {
+            equip(this);
+            // The logger has its own write wrapper now: deliver through it.
+            const own = (this as { write?: unknown }).write;
+            if (typeof own === 'function' && own !== write) {
+              return (own as typeof original).apply(this, args);
+            }
+          }
+          return original.apply(this, args);
         },
     );
     this._wrap(
@@ -118,6 +167,7 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
   #equip(logger: WinstonLogger): void {
     const config = this.getConfig();
     try {
+      Object.defineProperty(logger, EQUIPPED, { value: true, configurable: true });
       if (config.autoTransport !== false && !hasOtelTransport(logger)) {
         const transport = new OtelTransport() as OtelTransport & TransportLike;
         Object.defineProperty(transport, AUTO_TRANSPORT, { value: true });
@@ -135,6 +185,11 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
       warn('OTW010', `a winston logger could not be instrumented: ${describeError(error)}`);
     }
   }
+}
+
+/** Node's CommonJS module cache (the ESM build reaches it through createRequire). */
+function requireCache(): Record<string, { exports?: unknown } | undefined> {
+  return createRequire(`${process.cwd()}/`).cache;
 }
 
 function hasOtelTransport(logger: WinstonLogger): boolean {

@@ -101,3 +101,40 @@ describe('preload: frameworks (real child processes)', function () {
     });
   }
 });
+
+describe('preload: winston loaded before the preload (real child processes)', function () {
+  this.timeout(30_000);
+  let receiver: OtlpReceiver;
+  beforeEach(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterEach(() => receiver.close());
+
+  const orders: Array<[string, string[]]> = [
+    [
+      'CommonJS: --require ./early.cjs --require otel-winston/register',
+      ['--require', './early.cjs', '--require', REGISTER],
+    ],
+    [
+      'ESM: --import ./early.mjs --import otel-winston/register',
+      ['--import', './early.mjs', '--import', REGISTER],
+    ],
+  ];
+  for (const [name, flags] of orders) {
+    it(`${name}: the early logger's records arrive, linked to their request, once`, async () => {
+      const started = await startPreloadedApp(flags, 'early-app.cjs', receiver.url);
+      expect(await started.get('/hello')).to.equal(200);
+      expect(await started.get('/close')).to.equal(200);
+      const { code } = await started.exited();
+      expect(code, started.stderr()).to.equal(0);
+      const records = receiver.logs.filter((r) => r.body === 'from an early logger');
+      expect(records).to.have.length(2);
+      for (const record of records) {
+        expect(receiver.spans.some((s) => s.kind === 2 && s.spanId === record.spanId)).to.equal(
+          true,
+        );
+        expect(record.attributes['url.path']).to.equal(record.attributes.path);
+      }
+    });
+  }
+});
