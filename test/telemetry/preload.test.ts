@@ -138,3 +138,29 @@ describe('preload: winston loaded before the preload (real child processes)', fu
     });
   }
 });
+
+describe('preload: an app with its own OtelTransport (real child processes)', function () {
+  this.timeout(30_000);
+  it('never gets a second one: each record arrives once (contrib #2283); metrics are exported too', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const started = await startPreloadedApp(
+        ['--require', REGISTER],
+        'own-transport.cjs',
+        receiver.url,
+      );
+      expect(await started.get('/hello')).to.equal(200);
+      expect(await started.get('/close')).to.equal(200);
+      const { code } = await started.exited();
+      expect(code, started.stderr()).to.equal(0);
+      expect(receiver.logs.filter((r) => r.body === 'from the first logger')).to.have.length(2);
+      expect(receiver.logs.filter((r) => r.body === 'from the second logger')).to.have.length(2);
+      expect(
+        receiver.requests.some((r) => r.path === '/v1/metrics'),
+        'metrics on the wire',
+      ).to.equal(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+});

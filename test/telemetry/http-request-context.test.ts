@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestContext, OtelWinstonError, startTelemetry } from '../../src/index.js';
+import {
+  patchServerRequestContext,
+  requestIdOf,
+} from '../../src/telemetry/http-request-context.js';
+import { readBooleanEnv, readListEnv, readMillisEnv } from '../../src/telemetry/env.js';
+import { useDiagCapture } from '../helpers/diag.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('telemetry: request id, request context of HTTP servers, environment', () => {
+  const diag = useDiagCapture();
+
+  const ids: Array<[string, string | string[] | undefined, boolean]> = [
+    ['a short safe id', 'req-1.2:3_x', true],
+    ['128 characters', 'a'.repeat(128), true],
+    ['129 characters', 'a'.repeat(129), false],
+    ['CRLF (header injection)', 'abc\r\nSet-Cookie: x', false],
+    ['a space', 'a b', false],
+    ['empty', '', false],
+    ['none', undefined, false],
+    ['several headers (the first counts)', ['first-id', 'second'], true],
+  ];
+  for (const [name, header, kept] of ids) {
+    it(`X-Request-ID ${name}: ${kept ? 'kept' : 'replaced by a new UUID'}`, () => {
+      const request = { headers: { 'x-request-id': header } } as unknown as http.IncomingMessage;
+      const id = requestIdOf(request);
+      if (kept) expect(id).to.equal(Array.isArray(header) ? header[0] : header);
+      else expect(id).to.match(UUID);
+    });
+  }
+
+  it('runs each request of a patched server in its own request context', async () => {
+    const undo = patchServerRequestContext([http.Server.prototype] as never);
+    const server = http.createServer((req, res) => {
+      setTimeout(() => res.end(JSON.stringify(getRequestContext())), 5);
+    });
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const [a, b] = await Promise.all(
+        ['/a?x=1', '/b'].map(async (path, i) => {
+          const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+            headers: { 'x-request-id': `id-${i}` },
+          });
+          return (await res.json()) as Record<string, unknown>;
+        }),
+      );
+      expect(a).to.include({
+        requestId: 'id-0',
+        method: 'GET',
+        path: '/a',
+        clientAddress: '127.0.0.1',
+      });
+      expect(b).to.include({ requestId: 'id-1', path: '/b' });
+    } finally {
+      undo();
+      server.close();
+    }
+    expect(http.Server.prototype.emit).to.equal(Object.getPrototypeOf(http.Server.prototype).emit);
+  });
+
+  it('reads switches leniently: a bad value warns and keeps the default', () => {
+    expect(readBooleanEnv({ X: 'on' }, 'X', false)).to.equal(true);
+    expect(readBooleanEnv({ X: 'No' }, 'X', true)).to.equal(false);
+    expect(readBooleanEnv({ X: 'maybe' }, 'X', true)).to.equal(true);
+    expect(diag.warnings.join('\n')).to.match(
+      /OTW004.*Expected X to be true or false, got "maybe"/,
+    );
+    diag.clear(); // one report per code per interval: start a new one
+    expect(readMillisEnv({ T: '-5' }, 'T', 5000)).to.equal(5000);
+    expect(readMillisEnv({ T: '250' }, 'T', 5000)).to.equal(250);
+    expect(diag.warnings.join('\n')).to.match(
+      /OTW004.*Expected T to be a number of milliseconds > 0, got "-5"/,
+    );
+    expect(readListEnv({ L: ' http, Express ,,' }, 'L')).to.deep.equal(['http', 'express']);
+  });
+
+  const badOptions: Array<[string, unknown, RegExp]> = [
+    ['options', 'x', /Expected `options` to be an object/],
+    ['autoTransport', { autoTransport: 'yes' }, /Expected `autoTransport` to be a boolean/],
+    ['serviceName', { serviceName: '' }, /Expected `serviceName` to be a non-empty string/],
+    [
+      'shutdownTimeoutMillis',
+      { shutdownTimeoutMillis: 0 },
+      /Expected `shutdownTimeoutMillis` to be a number of milliseconds > 0/,
+    ],
+    ['instrumentations', { instrumentations: {} }, /Expected `instrumentations` to be an array/],
+  ];
+  for (const [name, options, message] of badOptions) {
+    it(`startTelemetry rejects a bad ${name} with a coded error, before starting anything`, () => {
+      expect(() => startTelemetry(options as never))
+        .to.throw(OtelWinstonError, message)
+        .with.property('code', 'OTW_ERR_INVALID_OPTION');
+    });
+  }
+});
