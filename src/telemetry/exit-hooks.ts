@@ -49,9 +49,13 @@ export async function flushWithin(
  * such as an export, can run after it. Returns a function that removes the hooks.
  */
 export function installExitHooks(actions: ExitActions): () => void {
+  // One flush at a time, but not once only: an app that handles SIGTERM itself
+  // may log while it shuts down, and the flush at beforeExit must carry that too.
   let flushing: Promise<void> | undefined;
   const flushOnce = (): Promise<void> =>
-    (flushing ??= flushWithin(() => actions.flush(), actions.timeoutMillis));
+    (flushing ??= flushWithin(() => actions.flush(), actions.timeoutMillis).finally(() => {
+      flushing = undefined;
+    }));
 
   const onBeforeExit = (): void => {
     process.removeListener('beforeExit', onBeforeExit);

@@ -42,6 +42,29 @@ describe('preload: flush on every way out (real child processes)', function () {
     });
   }
 
+  it("SIGTERM with the app's own handler: the app decides, and what it logs while stopping is flushed too", async () => {
+    const app = await startPreloadedApp(
+      ['--require', 'otel-winston/register'],
+      'app.cjs',
+      receiver.url,
+      {
+        OTEL_BLRP_SCHEDULE_DELAY: '60000',
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+        APP_HANDLES_SIGTERM: '1',
+      },
+    );
+    for (let i = 0; i < REQUESTS; i++) await app.get(`/hello?i=${i}`);
+    app.child.kill('SIGTERM');
+    const outcome = await app.exited();
+    expect(outcome.signal, app.stderr()).to.equal(null);
+    expect(outcome.code).to.equal(0);
+    expect(handled()).to.equal(REQUESTS);
+    expect(receiver.logs.map((r) => r.body)).to.include.members([
+      'app shutting down',
+      'app stopped',
+    ]);
+  });
+
   it('the event loop running dry (beforeExit): flushes, exits 0', async () => {
     const app = await appWithRecords();
     await app.get('/close');
