@@ -9,11 +9,11 @@ import {
 } from '@opentelemetry/api';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { FastifyOtelInstrumentation } from '@fastify/otel';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { FastifyOtelInstrumentation } from '@fastify/otel';
+import type { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import type { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import type { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -26,6 +26,7 @@ import { describeError, warn } from '../warnings.js';
 import { readBooleanEnv, readListEnv, readMillisEnv } from './env.js';
 import { installExitHooks } from './exit-hooks.js';
 import { patchServerRequestContext } from './http-request-context.js';
+import { requireHere } from './require-here.js';
 import { WinstonInstrumentation } from './winston-instrumentation.js';
 
 /** Options of {@link startTelemetry}; each overrides the environment variable named. */
@@ -77,14 +78,30 @@ interface TelemetryState {
   readonly telemetry: Telemetry;
 }
 
+/**
+ * Loads a module when telemetry starts, not when `otel-winston` is imported:
+ * the Node SDK alone takes about 0.3 s to load.
+ */
+function load<T>(id: string): T {
+  return requireHere(id) as T;
+}
+
 const STATE_KEY = Symbol.for('otel-winston.telemetry.v1');
 const globalState = globalThis as { [STATE_KEY]?: TelemetryState };
 
 const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation> = {
-  http: () => new HttpInstrumentation(),
-  undici: () => new UndiciInstrumentation(),
+  http: () =>
+    new (load<{ HttpInstrumentation: typeof HttpInstrumentation }>(
+      '@opentelemetry/instrumentation-http',
+    ).HttpInstrumentation)(),
+  undici: () =>
+    new (load<{ UndiciInstrumentation: typeof UndiciInstrumentation }>(
+      '@opentelemetry/instrumentation-undici',
+    ).UndiciInstrumentation)(),
   express: () =>
-    new ExpressInstrumentation({
+    new (load<{ ExpressInstrumentation: typeof ExpressInstrumentation }>(
+      '@opentelemetry/instrumentation-express',
+    ).ExpressInstrumentation)({
       // The matched route is known only once Express has routed: add it to the request context.
       requestHook: (_span, info) => {
         if (
@@ -97,7 +114,9 @@ const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation> 
       },
     }),
   fastify: () =>
-    new FastifyOtelInstrumentation({
+    new (load<{ FastifyOtelInstrumentation: typeof FastifyOtelInstrumentation }>(
+      '@fastify/otel',
+    ).FastifyOtelInstrumentation)({
       // Registers its plugin on every Fastify instance as it is created.
       registerOnInitialization: true,
       requestHook: (_span, request) => {
@@ -282,7 +301,8 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
   if (readBooleanEnv(env, 'OTEL_SDK_DISABLED', false)) return telemetry;
   try {
-    sdk = new NodeSDK({
+    const { NodeSDK: SDK } = load<{ NodeSDK: typeof NodeSDK }>('@opentelemetry/sdk-node');
+    sdk = new SDK({
       ...(settings.serviceName !== undefined ? { serviceName: settings.serviceName } : {}),
       instrumentations: chooseInstrumentations(settings, o.instrumentations ?? []),
     });

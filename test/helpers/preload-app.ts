@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * otel-winston the way a user's app does: in its node_modules, here a link to
  * this repository.
  */
-function linkPackage(): void {
+export function linkPackage(): void {
   const link = `${FIXTURES}node_modules/otel-winston`;
   if (existsSync(link)) return;
   mkdirSync(`${FIXTURES}node_modules`, { recursive: true });

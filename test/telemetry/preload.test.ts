@@ -164,3 +164,31 @@ describe('preload: an app with its own OtelTransport (real child processes)', fu
     }
   });
 });
+
+describe('startTelemetry() in code, from the ESM build (real child process)', function () {
+  this.timeout(30_000);
+  it('starts the SDK with the options given, instruments winston, and shutdownTelemetry() flushes', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const { execFile } = await import('node:child_process');
+      const { promisify } = await import('node:util');
+      const { FIXTURES, linkPackage } = await import('../helpers/preload-app.js');
+      linkPackage();
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [`${FIXTURES}start-in-code.mjs`],
+        {
+          cwd: FIXTURES,
+          env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: '' },
+          timeout: 20_000,
+        },
+      );
+      expect(stdout).to.include('done');
+      const record = receiver.logs.find((r) => r.body === 'logged after startTelemetry()');
+      expect(record?.resource['service.name']).to.equal('started-in-code');
+      expect(record?.attributes).to.include({ n: 1 });
+    } finally {
+      await receiver.close();
+    }
+  });
+});
