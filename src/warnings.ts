@@ -42,21 +42,23 @@ interface WarningState {
   suppressed: number;
 }
 
-const states = new Map<WarningCode, WarningState>();
+const states = new Map<string, WarningState>();
 
 /**
  * Reports a problem through the OpenTelemetry `diag` logger, never through the
- * logger being instrumented. Each code reaches `diag` at most once every ten
+ * logger being instrumented. Each code (and `subject`, such as the name of a
+ * variable, where one code covers several things) reaches `diag` at most once every ten
  * seconds; repeats in between are counted and the count is reported next time,
  * so a hot loop with bad input cannot flood the diagnostics.
  */
-export function warn(code: WarningCode, detail: string): void {
+export function warn(code: WarningCode, detail: string, subject = ''): void {
   try {
     const now = Date.now();
-    let state = states.get(code);
+    const key = subject === '' ? code : `${code}:${subject}`;
+    let state = states.get(key);
     if (state === undefined) {
       state = { last: -Infinity, suppressed: 0 };
-      states.set(code, state);
+      states.set(key, state);
     }
     if (now - state.last < WARNING_INTERVAL_MS) {
       state.suppressed++;

@@ -9,8 +9,14 @@ export interface TailOptions {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
-  /** A trace is printed once nothing new arrived for it for this long. @default 500 */
+  /** A trace is printed once its root span is in and nothing new arrived for it for this long. @default 500 */
   quietMillis?: number;
+  /**
+   * How long a trace waits for its root span before it is printed anyway:
+   * logs are batched every second by default, spans every five.
+   * @default 6000
+   */
+  maxWaitMillis?: number;
   /** @default true when writing to a terminal and NO_COLOR is unset */
   color?: boolean;
   /** Where the text goes. @default process.stdout */
@@ -29,6 +35,8 @@ interface Pending {
   spans: DecodedSpan[];
   logs: DecodedLogRecord[];
   timer: NodeJS.Timeout | undefined;
+  /** Whether the root span (one with no parent) has arrived. */
+  complete: boolean;
 }
 
 /**
@@ -38,6 +46,7 @@ interface Pending {
  */
 export async function startTail(options: TailOptions = {}): Promise<Tail> {
   const quiet = options.quietMillis ?? 500;
+  const maxWait = options.maxWaitMillis ?? 6000;
   const color =
     options.color ?? (process.stdout.isTTY === true && process.env.NO_COLOR === undefined);
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
@@ -50,24 +59,41 @@ export async function startTail(options: TailOptions = {}): Promise<Tail> {
     clearTimeout(entry.timer);
     write(`${renderTrace(entry.spans, entry.logs, { color })}\n\n`);
   };
-  const touch = (key: string): Pending => {
+  const entryOf = (key: string): Pending => {
     let entry = pending.get(key);
     if (entry === undefined) {
-      entry = { spans: [], logs: [], timer: undefined };
+      entry = { spans: [], logs: [], timer: undefined, complete: false };
       pending.set(key, entry);
     }
-    clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => flush(key), quiet);
     return entry;
+  };
+  // Printed shortly after the last arrival once the root span is in; until then
+  // it waits (up to maxWait) for spans, which are batched more slowly than logs.
+  const schedule = (key: string, entry: Pending): void => {
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => flush(key), entry.complete ? quiet : maxWait);
   };
 
   const receiver: OtlpReceiver = await startOtlpReceiver({
     port: options.port ?? 4318,
     host: options.host ?? '127.0.0.1',
     onReceive({ logs, spans }) {
-      for (const span of spans) touch(span.traceId).spans.push(span);
-      // A record outside any trace is grouped with the others of its second.
-      for (const record of logs) touch(record.traceId || 'no-trace').logs.push(record);
+      const touched = new Set<string>();
+      for (const span of spans) {
+        const entry = entryOf(span.traceId);
+        entry.spans.push(span);
+        if (span.parentSpanId === '') entry.complete = true;
+        touched.add(span.traceId);
+      }
+      for (const record of logs) {
+        // A record outside any trace is grouped with the others of its second.
+        const key = record.traceId || `no-trace-${record.timeUnixNano / 1_000_000_000n}`;
+        const entry = entryOf(key);
+        entry.logs.push(record);
+        if (record.traceId === '') entry.complete = true;
+        touched.add(key);
+      }
+      for (const key of touched) schedule(key, pending.get(key)!);
     },
   });
 

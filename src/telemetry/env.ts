@@ -18,15 +18,19 @@ export function readBooleanEnv(env: Env, name: string, fallback: boolean): boole
   return fallback;
 }
 
-/** A positive number of milliseconds; anything else warns and keeps the default. */
+/** The longest delay a Node timer takes; a longer one fires at once. */
+const MAX_TIMER_MILLIS = 2_147_483_647;
+
+/** A positive number of milliseconds a timer can wait; anything else warns and keeps the default. */
 export function readMillisEnv(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (Number.isFinite(value) && value > 0) return value;
+  if (Number.isFinite(value) && value > 0 && value <= MAX_TIMER_MILLIS) return value;
   warn(
     'OTW004',
-    `Expected ${name} to be a number of milliseconds > 0, got ${JSON.stringify(raw)}; using ${fallback}`,
+    `Expected ${name} to be a number of milliseconds from 1 to ${MAX_TIMER_MILLIS}, got ${JSON.stringify(raw)}; using ${fallback}`,
+    name,
   );
   return fallback;
 }

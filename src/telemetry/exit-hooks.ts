@@ -62,8 +62,16 @@ export function installExitHooks(actions: ExitActions): () => void {
     void flushOnce();
   };
 
+  let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     const appHandles = process.listenerCount(signal) > 1;
+    if (signalled && !appHandles) {
+      // A second Ctrl-C while flushing: stop waiting, end now.
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    signalled = true;
     void flushOnce().then(() => {
       if (appHandles) return;
       process.removeListener(signal, onSignal);

@@ -24,7 +24,7 @@ import { forEachExceptionAttribute, type ErrorLike } from '../transport/exceptio
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
 import { readBooleanEnv, readListEnv, readMillisEnv } from './env.js';
-import { installExitHooks } from './exit-hooks.js';
+import { flushWithin, installExitHooks } from './exit-hooks.js';
 import { patchServerRequestContext } from './http-request-context.js';
 import { requireHere } from './require-here.js';
 import { WinstonInstrumentation } from './winston-instrumentation.js';
@@ -165,9 +165,13 @@ function checkOptions(options: unknown): TelemetryOptions {
   const timeout = o.shutdownTimeoutMillis;
   if (
     timeout !== undefined &&
-    !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)
+    !(typeof timeout === 'number' && timeout > 0 && timeout <= 2_147_483_647)
   ) {
-    throw invalidOption('shutdownTimeoutMillis', 'a number of milliseconds > 0', timeout);
+    throw invalidOption(
+      'shutdownTimeoutMillis',
+      'a number of milliseconds from 1 to 2147483647',
+      timeout,
+    );
   }
   if (o.instrumentations !== undefined && !Array.isArray(o.instrumentations)) {
     throw invalidOption('instrumentations', 'an array of instrumentations', o.instrumentations);
@@ -195,16 +199,30 @@ export function appPackageName(start = process.argv[1] ?? process.cwd()): string
 function chooseInstrumentations(settings: Settings, extra: Instrumentation[]): Instrumentation[] {
   const env = process.env;
   const known = Object.keys(INSTRUMENTATIONS);
-  const enabled = readListEnv(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS') ?? known;
-  const disabled = new Set(readListEnv(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? []);
-  for (const name of [...enabled, ...disabled]) {
-    if (!known.includes(name)) {
+  const known_ = (list: string[] | undefined, variable: string): string[] | undefined => {
+    if (list === undefined) return undefined;
+    const unknown = list.filter((name) => !known.includes(name));
+    if (unknown.length > 0) {
       warn(
         'OTW004',
-        `Unknown instrumentation ${JSON.stringify(name)} in OTEL_NODE_*_INSTRUMENTATIONS; known: ${known.join(', ')}`,
+        `Unknown instrumentation(s) ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${variable}; known: ${known.join(', ')}`,
+        variable,
       );
     }
-  }
+    return list.filter((name) => known.includes(name));
+  };
+  let enabled = known_(
+    readListEnv(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS'),
+    'OTEL_NODE_ENABLED_INSTRUMENTATIONS',
+  );
+  // A list of nothing but typos would turn everything off: keep the default instead.
+  if (enabled === undefined || enabled.length === 0) enabled = known;
+  const disabled = new Set(
+    known_(
+      readListEnv(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS'),
+      'OTEL_NODE_DISABLED_INSTRUMENTATIONS',
+    ) ?? [],
+  );
   const chosen = known.filter((name) => enabled.includes(name) && !disabled.has(name));
   return [...chosen.map((name) => INSTRUMENTATIONS[name]!(settings)), ...extra];
 }
@@ -262,11 +280,22 @@ async function flushAll(): Promise<void> {
 export function startTelemetry(options?: TelemetryOptions): Telemetry {
   const o = checkOptions(options);
   const existing = globalState[STATE_KEY];
-  if (existing !== undefined) return existing.telemetry;
+  if (existing !== undefined) {
+    if (options !== undefined && Object.keys(options).length > 0) {
+      warn(
+        'OTW011',
+        'telemetry was already started (by the preload?); the options of this call are not applied',
+        'again',
+      );
+    }
+    return existing.telemetry;
+  }
 
   const env = process.env;
   // Before anything can warn: OTEL_LOG_LEVEL decides what reaches the console.
-  const logLevel = diagLogLevelFromString(env.OTEL_LOG_LEVEL);
+  const logLevel = env.OTEL_LOG_LEVEL?.trim()
+    ? diagLogLevelFromString(env.OTEL_LOG_LEVEL)
+    : undefined;
   if (logLevel !== undefined) {
     diag.setLogger(new DiagConsoleLogger(), { logLevel, suppressOverrideMessage: true });
   }
@@ -288,10 +317,9 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
     shutdown() {
       return (stopping ??= (async () => {
         for (const fn of undo.splice(0).reverse()) fn();
-        try {
-          await sdk?.shutdown();
-        } catch (error) {
-          warn('OTW012', `the SDK did not shut down cleanly: ${describeError(error)}`);
+        if (sdk !== undefined) {
+          const running = sdk;
+          await flushWithin(() => running.shutdown(), settings.shutdownTimeoutMillis);
         }
         delete globalState[STATE_KEY];
       })());
@@ -301,13 +329,20 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
   if (readBooleanEnv(env, 'OTEL_SDK_DISABLED', false)) return telemetry;
   try {
+    const instrumentations = chooseInstrumentations(settings, o.instrumentations ?? []);
+    // The SDK installs its own diag logger from OTEL_LOG_LEVEL: hand over without a notice.
+    if (logLevel !== undefined) diag.disable();
     const { NodeSDK: SDK } = load<{ NodeSDK: typeof NodeSDK }>('@opentelemetry/sdk-node');
     sdk = new SDK({
       ...(settings.serviceName !== undefined ? { serviceName: settings.serviceName } : {}),
-      instrumentations: chooseInstrumentations(settings, o.instrumentations ?? []),
+      instrumentations,
     });
     sdk.start();
   } catch (error) {
+    // The SDK may have failed after our diag logger was handed over: take it back to report it.
+    if (logLevel !== undefined) {
+      diag.setLogger(new DiagConsoleLogger(), { logLevel, suppressOverrideMessage: true });
+    }
     warn('OTW011', describeError(error));
     sdk = undefined;
   }

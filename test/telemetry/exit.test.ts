@@ -134,6 +134,15 @@ describe('preload: loading and switches (real child processes)', function () {
     ]);
     expect(outcome.code, outcome.stderr).to.equal(0);
     expect(receiver.logs.filter((r) => r.body === 'request handled')).to.have.length(2);
+    // Two SDKs would also mean two server spans per request.
+    expect(receiver.spans.filter((s) => s.kind === 2)).to.have.length(2);
+  });
+
+  it('an ESM app started with NODE_OPTIONS=--require is instrumented too', async () => {
+    const outcome = await run([], { NODE_OPTIONS: '--require otel-winston/register' }, 'app.mjs');
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    const record = receiver.logs.find((r) => r.body === 'request handled');
+    expect(receiver.spans.some((s) => s.kind === 2 && s.spanId === record?.spanId)).to.equal(true);
   });
 
   it('works from NODE_OPTIONS', async () => {
@@ -184,6 +193,17 @@ describe('preload: loading and switches (real child processes)', function () {
     // With no traces exporter the SDK starts no tracer provider: no spans, nothing to link to.
     expect(receiver.spans).to.have.length(0);
     expect(record?.traceId).to.equal('');
+  });
+
+  it('OTEL_NODE_ENABLED_INSTRUMENTATIONS with only a typo: a warning, and everything stays instrumented', async () => {
+    const outcome = await run(['--require', 'otel-winston/register'], {
+      OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'htp',
+      OTEL_LOG_LEVEL: 'warn',
+    });
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(outcome.stdout + outcome.stderr).to.match(/OTW004.*Unknown instrumentation\(s\) "htp"/);
+    const record = receiver.logs.find((r) => r.body === 'request handled');
+    expect(receiver.spans.some((s) => s.kind === 2 && s.spanId === record?.spanId)).to.equal(true);
   });
 
   it('OTEL_NODE_DISABLED_INSTRUMENTATIONS=http: no server spans, records without a trace', async () => {
