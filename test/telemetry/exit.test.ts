@@ -73,32 +73,27 @@ describe('preload: flush on every way out (real child processes)', function () {
     expect(handled()).to.equal(REQUESTS + 1);
   });
 
-  it('an uncaught exception: a FATAL record, every record flushed, the error printed, exit 1', async () => {
-    const app = await appWithRecords();
-    await app.get('/crash');
-    const outcome = await app.exited();
-    expect(outcome.code).to.equal(1);
-    expect(app.stderr()).to.include('TypeError: crashed on purpose');
-    expect(handled()).to.equal(REQUESTS + 1);
-    const fatal = receiver.logs.find((r) => r.severityText === 'FATAL');
-    expect(fatal?.body).to.equal('uncaughtException: crashed on purpose');
-    expect(fatal?.attributes).to.include({
-      'exception.type': 'TypeError',
-      'exception.message': 'crashed on purpose',
+  const crashes: Array<[string, string, string, string]> = [
+    ['an uncaught exception', '/crash', 'uncaughtException', 'TypeError: crashed on purpose'],
+    ['an unhandled rejection', '/reject', 'unhandledRejection', 'RangeError: rejected on purpose'],
+  ];
+  for (const [name, path, origin, error] of crashes) {
+    it(`${name}: a FATAL record, every record flushed, the error printed, exit 1`, async () => {
+      const [type, message] = error.split(': ') as [string, string];
+      const app = await appWithRecords();
+      await app.get(path);
+      const outcome = await app.exited();
+      expect(outcome.code).to.equal(1);
+      expect(app.stderr()).to.include(error);
+      expect(handled()).to.equal(REQUESTS + 1);
+      const fatal = receiver.logs.find((r) => r.severityText === 'FATAL');
+      expect(fatal?.body).to.equal(`${origin}: ${message}`);
+      expect(fatal?.attributes).to.include({
+        'exception.type': type,
+        'exception.message': message,
+      });
     });
-  });
-
-  it('an unhandled rejection: a FATAL record, every record flushed, exit 1', async () => {
-    const app = await appWithRecords();
-    await app.get('/reject');
-    const outcome = await app.exited();
-    expect(outcome.code).to.equal(1);
-    expect(app.stderr()).to.include('RangeError: rejected on purpose');
-    expect(handled()).to.equal(REQUESTS + 1);
-    const fatal = receiver.logs.find((r) => r.severityText === 'FATAL');
-    expect(fatal?.body).to.equal('unhandledRejection: rejected on purpose');
-    expect(fatal?.attributes['exception.type']).to.equal('RangeError');
-  });
+  }
 
   it('an explicit shutdownTelemetry(): every record flushed', async () => {
     const app = await appWithRecords();
