@@ -59,7 +59,9 @@ export function installExitHooks(actions: ExitActions): () => void {
 
   const onBeforeExit = (): void => {
     process.removeListener('beforeExit', onBeforeExit);
-    void flushOnce();
+    // The app's own beforeExit listeners run after ours, in this same turn:
+    // flush in the next one, so what they log goes out too.
+    setImmediate(() => void flushOnce());
   };
 
   let signalled = false;

@@ -73,6 +73,22 @@ describe('preload: flush on every way out (real child processes)', function () {
     expect(handled()).to.equal(REQUESTS + 1);
   });
 
+  it('beforeExit: what the app logs in its own beforeExit listener is flushed too', async () => {
+    const app = await startPreloadedApp(
+      ['--require', 'otel-winston/register'],
+      'app.cjs',
+      receiver.url,
+      {
+        OTEL_BLRP_SCHEDULE_DELAY: '60000',
+        APP_LOGS_BEFORE_EXIT: '1',
+      },
+    );
+    await app.get('/close');
+    const outcome = await app.exited();
+    expect(outcome.code, app.stderr()).to.equal(0);
+    expect(receiver.logs.map((r) => r.body)).to.include('app before exit');
+  });
+
   const crashes: Array<[string, string, string, string]> = [
     ['an uncaught exception', '/crash', 'uncaughtException', 'TypeError: crashed on purpose'],
     ['an unhandled rejection', '/reject', 'unhandledRejection', 'RangeError: rejected on purpose'],
