@@ -48,6 +48,7 @@ interface LoggerClass {
   prototype: WinstonLogger & {
     configure(...args: unknown[]): unknown;
     write(...args: unknown[]): unknown;
+    clear(...args: unknown[]): unknown;
   };
 }
 
@@ -78,6 +79,7 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
         this._unwrap(Logger.prototype, 'configure');
         this._unwrap(Logger.prototype, 'add');
         this._unwrap(Logger.prototype, 'write');
+        this._unwrap(Logger.prototype, 'clear');
         return Logger;
       },
     );
@@ -115,6 +117,18 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
       'configure',
       (original: (...args: unknown[]) => unknown) =>
         function configure(this: WinstonLogger, ...args: unknown[]): unknown {
+          const result = original.apply(this, args);
+          equip(this);
+          return result;
+        },
+    );
+    // clear() resets a logger's transports: it gets its OtelTransport back.
+    // (remove() of the OtelTransport is respected: that is a choice.)
+    this._wrap(
+      Logger.prototype,
+      'clear',
+      (original: (...args: unknown[]) => unknown) =>
+        function clear(this: WinstonLogger, ...args: unknown[]): unknown {
           const result = original.apply(this, args);
           equip(this);
           return result;

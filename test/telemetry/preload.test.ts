@@ -155,6 +155,7 @@ describe('preload: an app with its own OtelTransport (real child processes)', fu
       expect(code, started.stderr()).to.equal(0);
       expect(receiver.logs.filter((r) => r.body === 'from the first logger')).to.have.length(2);
       expect(receiver.logs.filter((r) => r.body === 'from the second logger')).to.have.length(2);
+      expect(receiver.logs.filter((r) => r.body === 'from the cleared logger')).to.have.length(2);
       expect(
         receiver.requests.some((r) => r.path === '/v1/metrics'),
         'metrics on the wire',
