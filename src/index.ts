@@ -34,4 +34,10 @@ export { shutdownTelemetry, startTelemetry } from './telemetry/start-telemetry.j
 export type { Telemetry, TelemetryOptions } from './telemetry/start-telemetry.js';
 export { WinstonInstrumentation } from './telemetry/winston-instrumentation.js';
 export type { WinstonInstrumentationConfig } from './telemetry/winston-instrumentation.js';
+export { createIdentityVerifier, IDENTITY_REASONS } from './middleware/identity.js';
+export type {
+  IdentityReason,
+  IdentityResult,
+  JwtVerificationOptions,
+} from './middleware/identity.js';
 export { VERSION } from './version.js';

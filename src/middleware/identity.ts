@@ -1,0 +1,276 @@
+import type { AttributeValue } from '@opentelemetry/api';
+import type { CryptoKey, JWTPayload, JWTVerifyGetKey } from 'jose';
+import { invalidOption, OtelWinstonError } from '../errors.js';
+import { requireHere } from '../telemetry/require-here.js';
+
+type Jose = typeof import('jose');
+
+/**
+ * Why a request has no verified user. Stable: a code is never reused for
+ * something else. None of them carries any part of the token.
+ */
+export const IDENTITY_REASONS = {
+  /** No `Authorization: Bearer` token. */
+  TOKEN_MISSING: 'token_missing',
+  /** Longer than `maxTokenLength`: not even parsed. */
+  TOKEN_TOO_LARGE: 'token_too_large',
+  /** Not a compact JWS JWT. */
+  TOKEN_MALFORMED: 'token_malformed',
+  /** Signed with an algorithm outside the allowlist, `none` included. */
+  ALGORITHM_NOT_ALLOWED: 'algorithm_not_allowed',
+  /** The signature does not verify with the configured key. */
+  SIGNATURE_INVALID: 'signature_invalid',
+  /** `exp` has passed (beyond the clock tolerance). */
+  TOKEN_EXPIRED: 'token_expired',
+  /** `nbf`, `iat`, `iss` or `aud` does not hold. */
+  CLAIM_INVALID: 'claim_invalid',
+  /** The token verified but has no usable user-id claim. */
+  USER_CLAIM_MISSING: 'user_claim_missing',
+  /** The JWKS has no key for the token's `kid`. */
+  KEY_NOT_FOUND: 'key_not_found',
+  /** The JWKS could not be fetched in time. */
+  KEYS_UNAVAILABLE: 'keys_unavailable',
+} as const;
+
+/** A reason code of {@link IDENTITY_REASONS}. */
+export type IdentityReason = (typeof IDENTITY_REASONS)[keyof typeof IDENTITY_REASONS];
+
+/** The outcome of verifying a request's bearer token. */
+export type IdentityResult =
+  | {
+      readonly verified: true;
+      readonly userId: string;
+      /** Attributes from mapped claims, such as `{ 'user.roles': ['admin'] }`. */
+      readonly attributes: Readonly<Record<string, AttributeValue>>;
+    }
+  | { readonly verified: false; readonly reason: IdentityReason };
+
+/** How bearer tokens are verified. Exactly one of `secret`, `publicKey` and `jwksUrl`. */
+export interface JwtVerificationOptions {
+  /**
+   * The algorithms accepted; required. `none` is never accepted.
+   * @example ['RS256']
+   */
+  algorithms: readonly string[];
+  /**
+   * An HMAC secret, for HS256, HS384, HS512.
+   * @default none
+   */
+  secret?: string | Uint8Array;
+  /**
+   * A PEM public key (SPKI), for RS*, PS*, ES* and EdDSA.
+   * @default none
+   */
+  publicKey?: string;
+  /**
+   * A JWKS URL; its keys are fetched once and cached, and fetched again for an unknown `kid`.
+   * @default none
+   */
+  jwksUrl?: string | URL;
+  /**
+   * The expected `iss`.
+   * @default not checked
+   */
+  issuer?: string | readonly string[];
+  /**
+   * The expected `aud`.
+   * @default not checked
+   */
+  audience?: string | readonly string[];
+  /**
+   * Seconds of clock skew allowed for `exp`, `nbf` and `iat`.
+   * @default 5
+   */
+  clockToleranceSeconds?: number;
+  /**
+   * The claim that holds the user id.
+   * @default 'sub'
+   */
+  userIdClaim?: string;
+  /**
+   * Further claims to put on records, claim name → attribute key.
+   * @default {}
+   * @example { roles: 'user.roles', tenant: 'tenant.id' }
+   */
+  claimAttributes?: Readonly<Record<string, string>>;
+  /**
+   * Longest token considered, in characters; longer ones are refused unparsed.
+   * @default 8192
+   */
+  maxTokenLength?: number;
+  /**
+   * How long fetching the JWKS may take, in milliseconds.
+   * @default 5000
+   */
+  jwksTimeoutMillis?: number;
+}
+
+const HMAC = /^HS(256|384|512)$/;
+const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
+const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/-]+=*)[ \t]*$/i;
+
+function check(options: unknown): JwtVerificationOptions {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('jwt', 'an object', options);
+  const o = options as JwtVerificationOptions;
+  if (!Array.isArray(o.algorithms) || o.algorithms.length === 0) {
+    throw invalidOption(
+      'jwt.algorithms',
+      'a non-empty array of algorithm names (an allowlist is required)',
+      o.algorithms,
+    );
+  }
+  const sources = [o.secret, o.publicKey, o.jwksUrl].filter((s) => s !== undefined).length;
+  if (sources !== 1) {
+    throw new OtelWinstonError(
+      'OTW_ERR_INVALID_OPTION',
+      `Expected exactly one of \`jwt.secret\`, \`jwt.publicKey\` and \`jwt.jwksUrl\`, got ${sources}`,
+    );
+  }
+  for (const alg of o.algorithms) {
+    const symmetric = HMAC.test(String(alg));
+    if (!symmetric && !ASYMMETRIC.test(String(alg))) {
+      throw invalidOption(
+        'jwt.algorithms',
+        'JWS algorithm names such as HS256, RS256, ES256 (never none)',
+        alg,
+      );
+    }
+    // An HMAC algorithm next to a public key is the algorithm-confusion hole: refuse it.
+    if (symmetric !== (o.secret !== undefined)) {
+      throw invalidOption(
+        'jwt.algorithms',
+        o.secret !== undefined
+          ? 'HMAC algorithms (HS*) for a secret'
+          : 'asymmetric algorithms for a public key or JWKS',
+        alg,
+      );
+    }
+  }
+  if (
+    o.secret !== undefined &&
+    !(typeof o.secret === 'string' ? o.secret.length >= 32 : o.secret.byteLength >= 32)
+  ) {
+    throw invalidOption(
+      'jwt.secret',
+      'at least 32 bytes',
+      typeof o.secret === 'string' ? '(a shorter string)' : '(fewer bytes)',
+    );
+  }
+  if (o.userIdClaim !== undefined && (typeof o.userIdClaim !== 'string' || o.userIdClaim === '')) {
+    throw invalidOption('jwt.userIdClaim', 'a claim name', o.userIdClaim);
+  }
+  const tolerance = o.clockToleranceSeconds;
+  if (
+    tolerance !== undefined &&
+    !(typeof tolerance === 'number' && tolerance >= 0 && tolerance <= 3600)
+  ) {
+    throw invalidOption(
+      'jwt.clockToleranceSeconds',
+      'a number of seconds from 0 to 3600',
+      tolerance,
+    );
+  }
+  return o;
+}
+
+function reasonOf(errors: Jose['errors'], error: unknown): IdentityReason {
+  if (error instanceof errors.JWTExpired) return IDENTITY_REASONS.TOKEN_EXPIRED;
+  if (error instanceof errors.JWTClaimValidationFailed) return IDENTITY_REASONS.CLAIM_INVALID;
+  if (error instanceof errors.JOSEAlgNotAllowed) return IDENTITY_REASONS.ALGORITHM_NOT_ALLOWED;
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return IDENTITY_REASONS.SIGNATURE_INVALID;
+  if (error instanceof errors.JWKSNoMatchingKey) return IDENTITY_REASONS.KEY_NOT_FOUND;
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
+    return IDENTITY_REASONS.KEYS_UNAVAILABLE;
+  if (error instanceof errors.JOSENotSupported) return IDENTITY_REASONS.ALGORITHM_NOT_ALLOWED;
+  if (error instanceof errors.JOSEError) return IDENTITY_REASONS.TOKEN_MALFORMED;
+  // Not jose's own verdict: the keys could not be had (a JWKS fetch failed: "fetch failed").
+  return IDENTITY_REASONS.KEYS_UNAVAILABLE;
+}
+
+function claimValue(value: unknown): AttributeValue | undefined {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return value;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  return undefined;
+}
+
+/**
+ * Makes a verifier of `Authorization` headers: `jose` checks the signature
+ * against the configured key, with the algorithm allowlist, `exp`, `nbf`,
+ * `iss` and `aud`. A token that fails gives a reason code and never a user.
+ * Options are checked at once: a bad one throws an `OtelWinstonError`.
+ *
+ * @example
+ * const verify = createIdentityVerifier({ algorithms: ['RS256'], jwksUrl: 'https://id.example/jwks.json' });
+ * const identity = await verify(req.headers.authorization);
+ */
+export function createIdentityVerifier(
+  options: JwtVerificationOptions,
+): (authorization: string | undefined) => Promise<IdentityResult> {
+  const o = check(options);
+  // Loaded here, not when otel-winston is imported: only apps that verify tokens need it.
+  const { createRemoteJWKSet, decodeProtectedHeader, errors, importSPKI, jwtVerify } = requireHere(
+    'jose',
+  ) as Jose;
+  const maxLength = o.maxTokenLength ?? 8192;
+  const userIdClaim = o.userIdClaim ?? 'sub';
+  const claimAttributes = Object.entries(o.claimAttributes ?? {});
+  const verifyOptions = {
+    algorithms: [...o.algorithms],
+    ...(o.issuer !== undefined ? { issuer: o.issuer as string | string[] } : {}),
+    ...(o.audience !== undefined ? { audience: o.audience as string | string[] } : {}),
+    clockTolerance: o.clockToleranceSeconds ?? 5,
+  };
+
+  let key: Uint8Array | Promise<CryptoKey> | JWTVerifyGetKey;
+  if (o.secret !== undefined) {
+    key = typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
+  } else if (o.publicKey !== undefined) {
+    // One algorithm family per key: import it for the first allowed algorithm.
+    key = importSPKI(o.publicKey, o.algorithms[0]!);
+    key.catch(() => undefined); // reported per request as keys_unavailable
+  } else {
+    key = createRemoteJWKSet(new URL(String(o.jwksUrl)), {
+      timeoutDuration: o.jwksTimeoutMillis ?? 5000,
+    });
+  }
+
+  return async (authorization) => {
+    if (authorization === undefined || authorization === '') {
+      return { verified: false, reason: IDENTITY_REASONS.TOKEN_MISSING };
+    }
+    if (authorization.length > maxLength + 16)
+      return { verified: false, reason: IDENTITY_REASONS.TOKEN_TOO_LARGE };
+    const token = BEARER.exec(authorization)?.[1];
+    if (token === undefined) return { verified: false, reason: IDENTITY_REASONS.TOKEN_MALFORMED };
+    if (token.length > maxLength)
+      return { verified: false, reason: IDENTITY_REASONS.TOKEN_TOO_LARGE };
+    try {
+      const header = decodeProtectedHeader(token);
+      if (typeof header.alg !== 'string' || !verifyOptions.algorithms.includes(header.alg)) {
+        return { verified: false, reason: IDENTITY_REASONS.ALGORITHM_NOT_ALLOWED };
+      }
+    } catch {
+      return { verified: false, reason: IDENTITY_REASONS.TOKEN_MALFORMED };
+    }
+    let payload: JWTPayload;
+    try {
+      const resolved = typeof key === 'function' ? key : await key;
+      ({ payload } = await jwtVerify(token, resolved as never, verifyOptions));
+    } catch (error) {
+      return { verified: false, reason: reasonOf(errors, error) };
+    }
+    const userId = payload[userIdClaim];
+    if (typeof userId !== 'string' && typeof userId !== 'number') {
+      return { verified: false, reason: IDENTITY_REASONS.USER_CLAIM_MISSING };
+    }
+    const attributes: Record<string, AttributeValue> = {};
+    for (const [claim, attribute] of claimAttributes) {
+      const value = claimValue(payload[claim]);
+      if (value !== undefined) attributes[attribute] = value;
+    }
+    return { verified: true, userId: String(userId), attributes };
+  };
+}
