@@ -157,6 +157,9 @@ function check(options: unknown): JwtVerificationOptions {
       typeof o.secret === 'string' ? '(a shorter string)' : '(fewer bytes)',
     );
   }
+  if (o.jwksUrl !== undefined && !URL.canParse(String(o.jwksUrl))) {
+    throw invalidOption('jwt.jwksUrl', 'an absolute URL', String(o.jwksUrl));
+  }
   if (o.userIdClaim !== undefined && (typeof o.userIdClaim !== 'string' || o.userIdClaim === '')) {
     throw invalidOption('jwt.userIdClaim', 'a claim name', o.userIdClaim);
   }

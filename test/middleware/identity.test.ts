@@ -206,6 +206,11 @@ describe('middleware: createIdentityVerifier (real tokens signed with jose)', ()
       { algorithms: ['HS256'], secret: 'short' },
       /Expected `jwt.secret` to be at least 32 bytes/,
     ],
+    [
+      'a JWKS URL that is not a URL',
+      { algorithms: ['RS256'], jwksUrl: 'not a url' },
+      /Expected `jwt.jwksUrl` to be an absolute URL/,
+    ],
   ];
   for (const [name, options, message] of badOptions) {
     it(`refuses options with ${name}, with a coded error`, () => {
