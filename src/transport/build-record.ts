@@ -67,6 +67,8 @@ export interface RecordSettings {
 export interface Severity {
   readonly number: SeverityNumber;
   readonly text: string | undefined;
+  /** A crash record (see {@link isCrashRecord}), decided once per record by the transport. */
+  readonly crash: boolean;
 }
 
 /**
@@ -170,7 +172,7 @@ export function buildLogRecord(
   const state: ValueState = sink;
   /** Keys of this info that are not attributes, beyond winston's own. */
   let skip: string[] | undefined;
-  const isHandlerRecord = isCrashRecord(info);
+  const isHandlerRecord = severity.crash;
   let timestamp = call.time;
   let body: AnyValue | undefined;
   let eventName: string | undefined;

@@ -132,8 +132,11 @@ export class OtelTransport extends TransportStream {
 
   /** winston's entry point. Emits the record, then calls `callback`, always. */
   override log(info: unknown, callback?: () => void): void {
+    const crash = isCrashRecord(info);
     try {
-      if (typeof info === 'object' && info !== null) this.#emit(info as Record<string, unknown>);
+      if (typeof info === 'object' && info !== null) {
+        this.#emit(info as Record<string, unknown>, crash);
+      }
     } catch (error) {
       warn('OTW001', describeError(error));
     }
@@ -143,7 +146,7 @@ export class OtelTransport extends TransportStream {
       warn('OTW001', `a 'logged' listener threw: ${describeError(error)}`);
     }
     if (typeof callback === 'function') callback();
-    if (isCrashRecord(info) && (this as { _ending?: boolean })._ending === true) {
+    if (crash && (this as { _ending?: boolean })._ending === true) {
       this.#finishAfterFlush(info);
     }
   }
@@ -181,7 +184,7 @@ export class OtelTransport extends TransportStream {
     }
   }
 
-  #emit(info: Record<string, unknown>): void {
+  #emit(info: Record<string, unknown>, crash: boolean): void {
     let call: CapturedCall;
     try {
       call = capturedCallOf(info);
@@ -189,7 +192,7 @@ export class OtelTransport extends TransportStream {
       warn('OTW001', `the call context could not be read: ${describeError(error)}`);
       call = new CapturedCall(context.active(), undefined, Date.now(), undefined, undefined);
     }
-    const severity = this.#severityOf(info);
+    const severity = this.#severityOf(info, crash);
     const logger = this.#currentLogger();
     if (!isEnabled(logger, call, severity)) return;
     let record: LogRecord;
@@ -229,7 +232,7 @@ export class OtelTransport extends TransportStream {
     return this.#logger;
   }
 
-  #severityOf(info: Record<string, unknown>): Severity {
+  #severityOf(info: Record<string, unknown>, crash: boolean): Severity {
     let level: unknown;
     try {
       level = (info as { [LEVEL]?: unknown })[LEVEL] ?? info.level;
@@ -237,9 +240,9 @@ export class OtelTransport extends TransportStream {
       level = undefined;
     }
     if (typeof level !== 'string' || level === '') {
-      return { number: SeverityNumber.UNSPECIFIED, text: undefined };
+      return { number: SeverityNumber.UNSPECIFIED, text: undefined, crash };
     }
-    if (isCrashRecord(info)) return { number: SeverityNumber.FATAL, text: 'FATAL' };
+    if (crash) return { number: SeverityNumber.FATAL, text: 'FATAL', crash };
     const levels = (this as { levels?: Record<string, number> }).levels;
     if (levels !== undefined && levels !== null) {
       if (levels !== this.#levelsSeen) {
@@ -247,8 +250,8 @@ export class OtelTransport extends TransportStream {
         this.#levelsSeen = levels;
       }
       const known = this.#severities.get(level);
-      if (known !== undefined) return { number: known, text: level };
+      if (known !== undefined) return { number: known, text: level, crash };
     }
-    return { number: severityForName(level, this.#severityMap), text: level };
+    return { number: severityForName(level, this.#severityMap), text: level, crash };
   }
 }

@@ -1,18 +1,15 @@
 import { expect } from 'chai';
-import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
 import { startPreloadedApp } from '../helpers/preload-app.js';
+import { useOtlpReceiver } from '../helpers/receiver.js';
 
 const REQUESTS = 5;
 
 describe('preload: flush on every way out (real child processes)', function () {
   this.timeout(30_000);
-  let receiver: OtlpReceiver;
-  beforeEach(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  afterEach(() => receiver.close());
+  const receiver = useOtlpReceiver();
 
-  async function appWithRecords() {
+  /** The CommonJS app under the preload, REQUESTS requests served, nothing flushed yet. */
+  async function appWithRecords(env: Record<string, string> = {}) {
     const app = await startPreloadedApp(
       ['--require', 'otel-winston/register'],
       'app.cjs',
@@ -21,6 +18,7 @@ describe('preload: flush on every way out (real child processes)', function () {
         // Long delays: only the flush at the end can deliver the records.
         OTEL_BLRP_SCHEDULE_DELAY: '60000',
         OTEL_BSP_SCHEDULE_DELAY: '60000',
+        ...env,
       },
     );
     for (let i = 0; i < REQUESTS; i++) expect(await app.get(`/hello?i=${i}`)).to.equal(200);
@@ -43,17 +41,7 @@ describe('preload: flush on every way out (real child processes)', function () {
   }
 
   it("SIGTERM with the app's own handler: the app decides, and what it logs while stopping is flushed too", async () => {
-    const app = await startPreloadedApp(
-      ['--require', 'otel-winston/register'],
-      'app.cjs',
-      receiver.url,
-      {
-        OTEL_BLRP_SCHEDULE_DELAY: '60000',
-        OTEL_BSP_SCHEDULE_DELAY: '60000',
-        APP_HANDLES_SIGTERM: '1',
-      },
-    );
-    for (let i = 0; i < REQUESTS; i++) await app.get(`/hello?i=${i}`);
+    const app = await appWithRecords({ APP_HANDLES_SIGTERM: '1' });
     app.child.kill('SIGTERM');
     const outcome = await app.exited();
     expect(outcome.signal, app.stderr()).to.equal(null);
@@ -74,15 +62,7 @@ describe('preload: flush on every way out (real child processes)', function () {
   });
 
   it('beforeExit: what the app logs in its own beforeExit listener is flushed too', async () => {
-    const app = await startPreloadedApp(
-      ['--require', 'otel-winston/register'],
-      'app.cjs',
-      receiver.url,
-      {
-        OTEL_BLRP_SCHEDULE_DELAY: '60000',
-        APP_LOGS_BEFORE_EXIT: '1',
-      },
-    );
+    const app = await appWithRecords({ APP_LOGS_BEFORE_EXIT: '1' });
     await app.get('/close');
     const outcome = await app.exited();
     expect(outcome.code, app.stderr()).to.equal(0);
@@ -122,11 +102,7 @@ describe('preload: flush on every way out (real child processes)', function () {
 
 describe('preload: loading and switches (real child processes)', function () {
   this.timeout(30_000);
-  let receiver: OtlpReceiver;
-  beforeEach(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  afterEach(() => receiver.close());
+  const receiver = useOtlpReceiver();
 
   async function run(flags: string[], env: Record<string, string> = {}, app = 'app.cjs') {
     const started = await startPreloadedApp(flags, app, receiver.url, env);

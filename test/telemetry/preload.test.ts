@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
+import { startOtlpReceiver } from '../../src/testing/index.js';
 import { startPreloadedApp } from '../helpers/preload-app.js';
+import { useOtlpReceiver } from '../helpers/receiver.js';
 
 const REGISTER = 'otel-winston/register';
 
@@ -11,11 +12,7 @@ const variants: Array<[string, string[], string]> = [
 
 describe('preload: node --require / --import otel-winston/register (real child processes)', function () {
   this.timeout(30_000);
-  let receiver: OtlpReceiver;
-  beforeEach(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  afterEach(() => receiver.close());
+  const receiver = useOtlpReceiver();
 
   for (const [name, flags, app] of variants) {
     it(`${name}: every record of a request carries its server span, once, with the resource's service.name`, async () => {
@@ -68,11 +65,7 @@ describe('preload: node --require / --import otel-winston/register (real child p
 
 describe('preload: frameworks (real child processes)', function () {
   this.timeout(30_000);
-  let receiver: OtlpReceiver;
-  beforeEach(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  afterEach(() => receiver.close());
+  const receiver = useOtlpReceiver();
 
   const frameworks: Array<[string, string[], string]> = [
     ['Express (CommonJS)', ['--require', REGISTER], 'express-app.cjs'],
@@ -104,11 +97,7 @@ describe('preload: frameworks (real child processes)', function () {
 
 describe('preload: winston loaded before the preload (real child processes)', function () {
   this.timeout(30_000);
-  let receiver: OtlpReceiver;
-  beforeEach(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  afterEach(() => receiver.close());
+  const receiver = useOtlpReceiver();
 
   const orders: Array<[string, string[]]> = [
     [

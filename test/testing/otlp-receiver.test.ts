@@ -9,12 +9,9 @@ import {
 } from '@opentelemetry/sdk-logs';
 import winston from 'winston';
 import { OtelTransport, runWithRequestContext } from '../../src/index.js';
-import {
-  decodeLogsProtobuf,
-  startOtlpReceiver,
-  type OtlpReceiver,
-} from '../../src/testing/index.js';
+import { decodeLogsProtobuf, startOtlpReceiver } from '../../src/testing/index.js';
 import { inSpan } from '../helpers/tracing.js';
+import { useOtlpReceiver } from '../helpers/receiver.js';
 
 const encodings: Array<[string, (url: string) => LogRecordExporter]> = [
   ['http/protobuf', (url) => new ProtoExporter({ url })],
@@ -23,11 +20,7 @@ const encodings: Array<[string, (url: string) => LogRecordExporter]> = [
 ];
 
 describe('otel-winston/testing: startOtlpReceiver, with the real OTLP exporters', () => {
-  let receiver: OtlpReceiver;
-  beforeEach(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  afterEach(() => receiver.close());
+  const receiver = useOtlpReceiver();
 
   for (const [name, makeExporter] of encodings) {
     it(`decodes what the SDK sends over ${name}: body, severity, typed attributes, trace, resource`, async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
+import { useOtlpReceiver } from '../helpers/receiver.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/crash.cjs', import.meta.url));
 
@@ -27,11 +27,7 @@ function run(
 }
 
 describe('winston exception and rejection handlers (real child processes)', () => {
-  let receiver: OtlpReceiver;
-  beforeEach(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  afterEach(() => receiver.close());
+  const receiver = useOtlpReceiver();
 
   it('with exitOnError: false, the transport keeps taking records after the crash', async () => {
     const result = await run('survive', receiver.url);
