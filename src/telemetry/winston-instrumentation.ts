@@ -112,28 +112,17 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
 
   #patch(Logger: LoggerClass): void {
     const equip = (logger: WinstonLogger): void => this.#equip(logger);
-    this._wrap(
-      Logger.prototype,
-      'configure',
-      (original: (...args: unknown[]) => unknown) =>
-        function configure(this: WinstonLogger, ...args: unknown[]): unknown {
-          const result = original.apply(this, args);
-          equip(this);
-          return result;
-        },
-    );
-    // clear() resets a logger's transports: it gets its OtelTransport back.
+    const equipAfter = (original: (...args: unknown[]) => unknown) =>
+      function equipAfterwards(this: WinstonLogger, ...args: unknown[]): unknown {
+        const result = original.apply(this, args);
+        equip(this);
+        return result;
+      };
+    // configure() (which the constructor calls) sets a logger's transports;
+    // clear() resets them: either way it gets its OtelTransport (back).
     // (remove() of the OtelTransport is respected: that is a choice.)
-    this._wrap(
-      Logger.prototype,
-      'clear',
-      (original: (...args: unknown[]) => unknown) =>
-        function clear(this: WinstonLogger, ...args: unknown[]): unknown {
-          const result = original.apply(this, args);
-          equip(this);
-          return result;
-        },
-    );
+    this._wrap(Logger.prototype, 'configure', equipAfter);
+    this._wrap(Logger.prototype, 'clear', equipAfter);
     // A logger made before the patch is equipped at its first record (its
     // configure() ran unpatched); later ones already are, at configure().
     this._wrap(
