@@ -40,4 +40,13 @@ export type {
   IdentityResult,
   JwtVerificationOptions,
 } from './middleware/identity.js';
+export {
+  ACCESS_EVENT,
+  ATTR_HTTP_RESPONSE_BODY_SIZE,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_SERVER_REQUEST_DURATION,
+  ATTR_IDENTITY_FAILURE_REASON,
+  IDENTITY_EVENT,
+} from './middleware/request-tracker.js';
+export type { RecordLogger, RequestContextOptions } from './middleware/options.js';
 export { VERSION } from './version.js';

@@ -29,6 +29,8 @@ export const WARNING_CODES = {
   OTW011: 'telemetry could not start',
   /** Flushing telemetry at the end of the process failed or ran out of time. */
   OTW012: 'flushing telemetry at exit failed',
+  /** The request-context middleware could not do all of its work for a request; the request went on. */
+  OTW013: 'request-context middleware failed for a request',
 } as const;
 
 /** A warning code of this package. */

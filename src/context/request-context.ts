@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AttributeValue } from '@opentelemetry/api';
 import { OtelWinstonError } from '../errors.js';
+import type { IdentityResult } from '../middleware/identity.js';
 import { describeValue, warn } from '../warnings.js';
 
 /**
@@ -22,6 +23,13 @@ export interface RequestContext {
   readonly clientAddress?: string;
   /** Free-form attributes, exported under their own keys. */
   readonly attributes?: Readonly<Record<string, AttributeValue>>;
+  /**
+   * How the request's bearer token was verified, when the request-context
+   * middleware verifies tokens: `{ verified: true, userId, attributes }` or
+   * `{ verified: false, reason }`. For the app's authorization decisions; it is
+   * not exported as an attribute (the user is, as `user.id`).
+   */
+  readonly identity?: IdentityResult;
 }
 
 /** The mutable cell an async scope shares; its `current` is an immutable snapshot. */
@@ -107,4 +115,36 @@ export function setRequestContext(partial: Partial<RequestContext>): boolean {
   }
   cell.current = snapshot(merged);
   return true;
+}
+
+const SCOPE = Symbol.for('otel-winston.request-scope.v1');
+
+interface ScopedEmitter {
+  emit: (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
+  [SCOPE]?: RequestContextCell;
+}
+
+/**
+ * Makes every event of `emitter` run in the current request's scope. An
+ * incoming request's `'data'` and `'end'` come from its socket, outside the
+ * request, so a body parser would otherwise hand the rest of the request to
+ * code that has no request context. Binding again (the preload, then a
+ * middleware's nested scope) moves the emitter to the newer scope; the
+ * wrapper is installed once. Outside a request this does nothing.
+ */
+export function bindEmitterToRequestScope(emitter: {
+  emit: (event: string | symbol, ...args: never[]) => boolean;
+}): void {
+  const cell = storage.getStore();
+  if (cell === undefined) return;
+  const target = emitter as unknown as ScopedEmitter;
+  const bound = target[SCOPE] !== undefined;
+  target[SCOPE] = cell;
+  if (bound) return;
+  const emit = target.emit;
+  target.emit = function emitInRequestScope(this: unknown, event, ...args) {
+    const scope = target[SCOPE];
+    if (scope === undefined || storage.getStore() === scope) return emit.call(this, event, ...args);
+    return storage.run(scope, () => emit.call(this, event, ...args));
+  };
 }

@@ -1,15 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { runWithRequestContext, type RequestContext } from '../context/request-context.js';
+import {
+  bindEmitterToRequestScope,
+  runWithRequestContext,
+  type RequestContext,
+} from '../context/request-context.js';
 
 /** A request id the app may pass on: at most 128 characters of `[A-Za-z0-9._:-]`. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The incoming `X-Request-ID` when it is short and safe, else a new UUID. */
-export function requestIdOf(request: IncomingMessage): string {
-  const header = request.headers['x-request-id'];
-  const value = Array.isArray(header) ? header[0] : header;
-  return value !== undefined && SAFE_REQUEST_ID.test(value) ? value : randomUUID();
+const GENERATED_ID = Symbol.for('otel-winston.generated-request-id.v1');
+
+/** True when `value` is a request id that may be passed on as it is. */
+export function isSafeRequestId(value: unknown): value is string {
+  return typeof value === 'string' && SAFE_REQUEST_ID.test(value);
+}
+
+/**
+ * The request id of an incoming request: its `header` (lower case, default
+ * `x-request-id`) when short and safe, else a new UUID. The UUID is kept on the
+ * request, so the preload and a middleware that both ask get the same one.
+ */
+export function requestIdOf(request: IncomingMessage, header = 'x-request-id'): string {
+  const value = request.headers[header];
+  const first = Array.isArray(value) ? value[0] : value;
+  if (isSafeRequestId(first)) return first;
+  const held = request as IncomingMessage & { [GENERATED_ID]?: string };
+  return (held[GENERATED_ID] ??= randomUUID());
 }
 
 /** The request context of an incoming HTTP request, before any routing. */
@@ -48,7 +65,11 @@ export function patchServerRequestContext(prototypes: ReadonlyArray<{ emit: Emit
       } catch {
         return original.call(this, event, ...args);
       }
-      return runWithRequestContext(ctx, () => original.call(this, event, ...args));
+      return runWithRequestContext(ctx, () => {
+        // The body arrives from the socket, outside this scope: keep its events in it.
+        bindEmitterToRequestScope(request);
+        return original.call(this, event, ...args);
+      });
     };
     target.emit = patched;
     target[PATCHED] = original;

@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestContextOptions } from './options.js';
+import { createRequestTracker } from './request-tracker.js';
+
+export type { RequestContextOptions } from './options.js';
+
+/** The parts of an Express request the middleware reads. */
+interface RoutedRequest extends IncomingMessage {
+  route?: { path?: unknown };
+  baseUrl?: string;
+}
+
+/** An Express (4 or 5) middleware function. */
+export type RequestContextMiddleware = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+/** The matched route template, such as `/api/users/:id`, once Express has routed. */
+function routeOf(request: RoutedRequest): string | undefined {
+  const path = request.route?.path;
+  return typeof path === 'string' ? `${request.baseUrl ?? ''}${path}` : undefined;
+}
+
+/**
+ * Express middleware that gives every request a request context: the request
+ * id (echoed in the response), the user from a verified JWT, the matched route;
+ * the same attributes on the server span; and an access record when the
+ * response is done. Use it first, before body parsers and routes. Options are
+ * checked here: a bad one throws an `OtelWinstonError`.
+ *
+ * @example
+ * import { requestContextMiddleware } from 'otel-winston/express';
+ * app.use(requestContextMiddleware({ jwt: { algorithms: ['HS256'], secret: process.env.JWT_SECRET } }));
+ */
+export function requestContextMiddleware(
+  options?: RequestContextOptions,
+): RequestContextMiddleware {
+  const track = createRequestTracker(options);
+  return function otelWinstonRequestContext(request, response, next) {
+    track(
+      request,
+      response,
+      () => routeOf(request),
+      () => next(),
+      (error) => next(error),
+    );
+  };
+}

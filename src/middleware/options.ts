@@ -1,0 +1,92 @@
+import { invalidOption } from '../errors.js';
+import type { JwtVerificationOptions } from './identity.js';
+
+/** A logger the middleware can write its records to: a winston logger, or anything with `log()`. */
+export interface RecordLogger {
+  log(level: string, message: string, meta: Record<string, unknown>): unknown;
+}
+
+/**
+ * Options of the request-context middleware: the same for Express
+ * (`otel-winston/express`), Fastify (`otel-winston/fastify`) and plain
+ * `node:http` (`otel-winston/http`).
+ */
+export interface RequestContextOptions {
+  /**
+   * Verify the `Authorization: Bearer` JWT of every request and put the user on
+   * its records and its server span. A token that fails sets no user and gives
+   * one WARN record with the reason; the request goes on either way.
+   * @default none: no identity
+   * @example { algorithms: ['RS256'], jwksUrl: 'https://id.example/.well-known/jwks.json', audience: 'shop' }
+   */
+  jwt?: JwtVerificationOptions;
+  /**
+   * Give a WARN record to a request that has no bearer token at all. Turn it off
+   * when anonymous requests are normal.
+   * @default true
+   */
+  warnOnMissingToken?: boolean;
+  /**
+   * The header that carries the request id, in the request and in the response.
+   * An incoming id is kept when it is at most 128 characters of
+   * `[A-Za-z0-9._:-]`; otherwise a new UUID is used.
+   * @default 'x-request-id'
+   */
+  requestIdHeader?: string;
+  /**
+   * Send the request id back in the response, in `requestIdHeader`.
+   * @default true
+   */
+  echoRequestId?: boolean;
+  /**
+   * One access record per finished request: method, route, status, duration
+   * and response size, at ERROR for a 5xx status, WARN for a 4xx (or a request
+   * the client abandoned), INFO otherwise.
+   * @default true
+   */
+  accessLog?: boolean;
+  /**
+   * Where the access and identity records go. A winston logger puts them in the
+   * app's own output too (and, with an `OtelTransport` on it, in OpenTelemetry);
+   * levels used: `error`, `warn`, `info`.
+   * @default the OpenTelemetry logs API (the global LoggerProvider), scope `otel-winston`
+   * @example { logger: winston.createLogger({ transports: [new winston.transports.Console()] }) }
+   */
+  logger?: RecordLogger;
+}
+
+/** A header name as RFC 9110 allows it. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function checkBoolean(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw invalidOption(name, 'a boolean', value);
+  }
+}
+
+/** Checks options passed in code, up front: a bad one throws an `OtelWinstonError`. */
+export function validateRequestContextOptions(options: unknown): RequestContextOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption('options', 'an object', options);
+  }
+  const o = options as RequestContextOptions;
+  if (
+    o.requestIdHeader !== undefined &&
+    !(typeof o.requestIdHeader === 'string' && TOKEN.test(o.requestIdHeader))
+  ) {
+    throw invalidOption('requestIdHeader', 'an HTTP header name', o.requestIdHeader);
+  }
+  checkBoolean('warnOnMissingToken', o.warnOnMissingToken);
+  checkBoolean('echoRequestId', o.echoRequestId);
+  checkBoolean('accessLog', o.accessLog);
+  if (
+    o.logger !== undefined &&
+    (typeof o.logger !== 'object' ||
+      o.logger === null ||
+      typeof (o.logger as { log?: unknown }).log !== 'function')
+  ) {
+    throw invalidOption('logger', 'a logger with a log(level, message, meta) method', o.logger);
+  }
+  return o;
+}
