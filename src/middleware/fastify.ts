@@ -24,16 +24,8 @@ export const requestContextPlugin: FastifyPluginCallback<RequestContextOptions> 
   ): void {
     let track: ReturnType<typeof createRequestTracker>;
     try {
-      const { jwt, warnOnMissingToken, requestIdHeader, echoRequestId, accessLog, logger } =
-        options;
-      track = createRequestTracker({
-        jwt,
-        warnOnMissingToken,
-        requestIdHeader,
-        echoRequestId,
-        accessLog,
-        logger,
-      });
+      // Fastify passes the options as given (an object with `prefix` and the like is fine).
+      track = createRequestTracker(options);
     } catch (error) {
       done(error as Error);
       return;

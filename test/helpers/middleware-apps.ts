@@ -93,6 +93,7 @@ export async function startApp(
         for await (const chunk of req) text += String(chunk);
         return reply(200, await handle(0, JSON.parse(text)));
       }
+      if (path === '/boom' || path === '/teapot') setRequestContext({ route: path });
       if (path === '/boom') return reply(500, 'boom');
       if (path === '/teapot') return reply(418, 'short and stout');
       return reply(404, 'not found');
