@@ -1,7 +1,8 @@
 // npm run demo: the whole loop on one machine, no Docker, no collector.
 // 1. starts `otel-winston tail`, a local OTLP receiver that prints traces with their logs;
-// 2. runs examples/shop-express under `node --import otel-winston/register`;
-// 3. fires a normal request, one that logs an error, one with an outgoing HTTP call;
+// 2. runs examples/express-jwt (the article's Flask + JWT app) under `node --import otel-winston/register`;
+// 3. logs in, says hello with the token and with a tampered one, hits a failing route and one
+//    that makes an outgoing HTTP call;
 // 4. ends the app with SIGTERM (which flushes), prints the traces, and exits.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,12 +17,12 @@ say(`» otel-winston tail is receiving OTLP on ${tail.url}`);
 
 const app = spawn(
   process.execPath,
-  ['--import', 'otel-winston/register', 'examples/shop-express/app.mjs'],
+  ['--import', 'otel-winston/register', '--import', 'tsx', 'examples/express-jwt/app.ts'],
   {
     env: {
       ...process.env,
       PORT: '0',
-      OTEL_SERVICE_NAME: 'shop',
+      OTEL_SERVICE_NAME: 'express-jwt',
       OTEL_EXPORTER_OTLP_ENDPOINT: tail.url,
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_BLRP_SCHEDULE_DELAY: '200',
@@ -42,18 +43,35 @@ const port = await new Promise((resolve, reject) => {
   });
   exited.then(() => reject(new Error('the example app ended before it listened')));
 });
-say(`» examples/shop-express is running under the preload on port ${port}`);
+say(`» examples/express-jwt is running under the preload on port ${port}`);
 
-for (const path of ['/hello?name=ada', '/checkout', '/weather']) {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+const base = `http://127.0.0.1:${port}`;
+const login = await fetch(`${base}/login`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ username: 'ada' }),
+});
+const { token } = await login.json();
+say(`» POST /login → ${login.status}, a demo token for ada`);
+// The same token with its signature changed: verification fails, no user is set.
+const tampered = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(43)}`;
+for (const [path, authorization, label] of [
+  ['/hello', `Bearer ${token}`, 'with the token'],
+  ['/hello', `Bearer ${tampered}`, 'with a tampered token'],
+  ['/fail', undefined, ''],
+  ['/weather', undefined, ''],
+]) {
+  const res = await fetch(`${base}${path}`, { headers: authorization ? { authorization } : {} });
   await res.text();
-  say(`» GET ${path} → ${res.status}`);
+  say(`» GET ${path} ${label}${label ? ' ' : ''}→ ${res.status}`);
 }
 
 say("» the app's own log lines carry the same trace ids:");
 for (const line of appOutput.split('\n').filter((l) => l.startsWith('{'))) {
-  const { message, trace_id, span_id, request_id } = JSON.parse(line);
-  process.stdout.write(`  ${JSON.stringify({ message, trace_id, span_id, request_id })}\n`);
+  const { message, trace_id, span_id, request_id, user_id } = JSON.parse(line);
+  process.stdout.write(
+    `  ${JSON.stringify({ message, trace_id, span_id, request_id, user_id })}\n`,
+  );
 }
 
 say('» SIGTERM: the preload flushes logs and spans before the app ends\n');

@@ -15,11 +15,21 @@ describe('npm run demo and otel-winston tail (real child processes)', function (
       timeout: 45_000,
     });
     const traces = stdout.split('\n\n').filter((block) => block.trimStart().startsWith('trace '));
-    expect(traces, stdout).to.have.length(3);
-    const hello = traces.find((t) => t.includes('GET /hello'))!;
-    expect(hello).to.match(/│ INFO {2}saying hello {2}request=[0-9a-f-]{36} route=\/hello/);
-    const checkout = traces.find((t) => t.includes('GET /checkout'))!;
-    expect(checkout).to.match(/│ ERROR payment failed card declined \(Error: card declined\)/);
+    expect(traces, stdout).to.have.length(5);
+    const [hello, refused] = traces.filter((t) => t.includes('GET /hello'));
+    // The verified user is on the server span, the access record and the handler's record.
+    expect(hello).to.match(/GET \/hello \[server\].* user=ada route=\/hello/);
+    expect(hello).to.match(/│ INFO {2}GET \/hello 200 [\d.]+ ms {2}request=[0-9a-f-]{36} user=ada/);
+    expect(hello).to.match(
+      /│ INFO {2}Hello endpoint hit {2}request=[0-9a-f-]{36} user=ada route=\/hello/,
+    );
+    // A tampered token: one WARN with the reason, no user anywhere in the trace.
+    expect(refused).to.match(/│ WARN {2}request without a verified user: signature_invalid/);
+    expect(refused).to.match(/│ WARN {2}GET \/hello 401/);
+    expect(refused).not.to.include('user=');
+    const fail = traces.find((t) => t.includes('GET /fail'))!;
+    expect(fail).to.match(/│ ERROR request failed the inventory service is down/);
+    expect(fail).to.match(/│ ERROR GET \/fail 500/);
     const weather = traces.find((t) => t.includes('GET /weather'))!;
     expect(weather).to.match(
       /GET \[client\][\s\S]*GET \/internal\/forecast \[server\][\s\S]*computing a forecast/,
