@@ -29,7 +29,7 @@ export interface PreloadedApp {
 }
 
 /**
- * Starts `node <flags> <app>` with the OTLP exporters pointed at `endpoint`,
+ * Starts `node <flags> <app>` (a fixture's name, or an absolute path) with the OTLP exporters pointed at `endpoint`,
  * fast batch delays, and waits until it listens. Killed after 20 s at most.
  */
 export async function startPreloadedApp(
@@ -39,19 +39,23 @@ export async function startPreloadedApp(
   env: Record<string, string> = {},
 ): Promise<PreloadedApp> {
   linkPackage();
-  const child = spawn(process.execPath, [...flags, `${FIXTURES}${app}`], {
-    cwd: FIXTURES,
-    env: {
-      ...process.env,
-      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-      OTEL_BLRP_SCHEDULE_DELAY: '100',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-      OTEL_METRIC_EXPORT_INTERVAL: '1000',
-      OTEL_SERVICE_NAME: '',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [...flags, app.startsWith('/') ? app : `${FIXTURES}${app}`],
+    {
+      cwd: FIXTURES,
+      env: {
+        ...process.env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_BLRP_SCHEDULE_DELAY: '100',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_METRIC_EXPORT_INTERVAL: '1000',
+        OTEL_SERVICE_NAME: '',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   let out = '';
   let err = '';

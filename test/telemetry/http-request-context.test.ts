@@ -34,6 +34,48 @@ describe('telemetry: request id, request context of HTTP servers, environment', 
     });
   }
 
+  it('gives one request the same new id however often it is asked (the preload and a middleware agree)', () => {
+    const request = { headers: { 'x-request-id': 'bad id' } } as unknown as http.IncomingMessage;
+    const id = requestIdOf(request);
+    expect(id).to.match(UUID);
+    expect(requestIdOf(request)).to.equal(id);
+    expect(requestIdOf({ headers: {} } as unknown as http.IncomingMessage)).not.to.equal(id);
+  });
+
+  it("keeps the request context in the body's events, which arrive later from the socket", async () => {
+    const undo = patchServerRequestContext([http.Server.prototype] as never);
+    const server = http.createServer((req, res) => {
+      const seen: unknown[] = [];
+      req.on('data', () => seen.push(getRequestContext()?.requestId));
+      req.on('end', () => {
+        seen.push(getRequestContext()?.requestId);
+        res.end(JSON.stringify(seen));
+      });
+    });
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const seen = await new Promise<unknown[]>((resolve, reject) => {
+        const req = http.request(
+          { port, host: '127.0.0.1', method: 'POST', headers: { 'x-request-id': 'slow-body' } },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += String(chunk)));
+            res.on('end', () => resolve(JSON.parse(text) as unknown[]));
+          },
+        );
+        req.on('error', reject);
+        req.write('first chunk');
+        setTimeout(() => req.end('second chunk'), 50);
+      });
+      expect(seen.length).to.be.greaterThan(1);
+      expect(seen).to.deep.equal(seen.map(() => 'slow-body'));
+    } finally {
+      undo();
+      server.close();
+    }
+  });
+
   it('runs each request of a patched server in its own request context', async () => {
     const undo = patchServerRequestContext([http.Server.prototype] as never);
     const server = http.createServer((req, res) => {
