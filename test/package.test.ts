@@ -56,6 +56,37 @@ describe('package', () => {
     expect(JSON.parse(esm).exports).to.not.include('default');
   });
 
+  it('has the middleware entries in both builds, with their types, loading no framework themselves', () => {
+    const entries = {
+      express: 'requestContextMiddleware',
+      fastify: 'requestContextPlugin',
+      http: 'withRequestContext',
+    };
+    for (const [entry, name] of Object.entries(entries)) {
+      const cjs = node([
+        '-e',
+        `const m = require('otel-winston/${entry}');
+         const loaded = Object.keys(require.cache).filter((p) => /node_modules\\/(express|fastify|jose)\\//.test(p));
+         console.log(JSON.stringify({ exports: Object.keys(m), type: typeof m.${name}, loaded }));`,
+      ]);
+      const esm = node([
+        '--input-type=module',
+        '-e',
+        `const m = await import('otel-winston/${entry}'); console.log(JSON.stringify(Object.keys(m)));`,
+      ]);
+      const out = JSON.parse(cjs) as { exports: string[]; type: string; loaded: string[] };
+      expect(out, entry).to.deep.include({ exports: [name], type: 'function', loaded: [] });
+      expect(JSON.parse(esm)).to.deep.equal([name]);
+      const types = pkg.exports[`./${entry}`] as {
+        import: { types: string };
+        require: { types: string };
+      };
+      for (const file of [types.import.types, types.require.types]) {
+        expect(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')).to.include(name);
+      }
+    }
+  });
+
   it('shares request context between the CommonJS and ESM copies in one process', () => {
     const out = node([
       '--input-type=module',
