@@ -117,6 +117,20 @@ export function setRequestContext(partial: Partial<RequestContext>): boolean {
   return true;
 }
 
+/**
+ * `fn`, bound to the current request's scope: wherever it is called from, it
+ * runs in this request's context. Outside a request, `fn` itself.
+ */
+export function bindToRequestScope<A extends unknown[], R>(
+  fn: (this: unknown, ...args: A) => R,
+): (this: unknown, ...args: A) => R {
+  const cell = storage.getStore();
+  if (cell === undefined) return fn;
+  return function inRequestScope(this: unknown, ...args: A): R {
+    return storage.run(cell, () => fn.apply(this, args));
+  };
+}
+
 const SCOPE = Symbol.for('otel-winston.request-scope.v1');
 
 interface ScopedEmitter {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContextOptions } from './options.js';
-import { createRequestTracker } from './request-tracker.js';
+import { createRequestTracker, type MatchedRoute } from './request-tracker.js';
 
 export type { RequestContextOptions } from './options.js';
 
@@ -17,10 +17,16 @@ export type RequestContextMiddleware = (
   next: (error?: unknown) => void,
 ) => void;
 
-/** The matched route template, such as `/api/users/:id`, once Express has routed. */
-function routeOf(request: RoutedRequest): string | undefined {
+/**
+ * The route Express matched: the mount path of the router (`req.baseUrl`) and
+ * the route's own template. A mount path with parameters shows its matched
+ * text, so the route is a pure template only when there is no mount path.
+ */
+function routeOf(request: RoutedRequest): MatchedRoute | undefined {
   const path = request.route?.path;
-  return typeof path === 'string' ? `${request.baseUrl ?? ''}${path}` : undefined;
+  if (typeof path !== 'string') return undefined;
+  const mount = request.baseUrl ?? '';
+  return [`${mount}${path}`, mount === ''];
 }
 
 /**
@@ -44,7 +50,6 @@ export function requestContextMiddleware(
       response,
       () => routeOf(request),
       () => next(),
-      (error) => next(error),
     );
   };
 }

@@ -34,9 +34,12 @@ export const requestContextPlugin: FastifyPluginCallback<RequestContextOptions> 
       track(
         request.raw,
         reply.raw,
-        () => request.routeOptions.url,
+        () => {
+          // The full template, prefixes of encapsulated plugins included.
+          const url = request.routeOptions?.url;
+          return typeof url === 'string' ? [url, true] : undefined;
+        },
         () => hookDone(),
-        (error) => hookDone(error instanceof Error ? error : new Error(String(error))),
       );
     });
     done();

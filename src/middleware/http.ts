@@ -25,19 +25,15 @@ export function withRequestContext<
 ): (this: unknown, request: Request, response: Response) => void {
   const track = createRequestTracker(options);
   return function handleInRequestContext(this: unknown, request, response) {
-    track(
-      request,
-      response,
-      undefined,
-      () => {
+    track(request, response, undefined, () => {
+      try {
         handler.call(this, request, response);
-      },
-      (error) => {
+      } catch (error) {
         // As if the handler had thrown in the 'request' event: an uncaught exception.
         queueMicrotask(() => {
           throw error;
         });
-      },
-    );
+      }
+    });
   };
 }

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@opentelemetry/api';
 import type { CryptoKey, JWTPayload, JWTVerifyGetKey } from 'jose';
-import { invalidOption, OtelWinstonError } from '../errors.js';
+import { createPublicKey } from 'node:crypto';
+import { checkInteger, invalidOption, OtelWinstonError } from '../errors.js';
 import { requireHere } from '../telemetry/require-here.js';
 
 type Jose = typeof import('jose');
@@ -58,7 +59,8 @@ export interface JwtVerificationOptions {
    */
   secret?: string | Uint8Array;
   /**
-   * A PEM public key (SPKI), for RS*, PS*, ES* and EdDSA.
+   * A PEM public key (SPKI), for RS*, PS*, ES* and EdDSA. It is checked at once:
+   * a key that does not parse, or does not suit every listed algorithm, is an error.
    * @default none
    */
   publicKey?: string;
@@ -93,6 +95,12 @@ export interface JwtVerificationOptions {
    * @example { roles: 'user.roles', tenant: 'tenant.id' }
    */
   claimAttributes?: Readonly<Record<string, string>>;
+  /**
+   * Refuse tokens without an `exp` claim (`claim_invalid`): a token that never
+   * expires stays valid forever once leaked.
+   * @default true
+   */
+  requireExpiration?: boolean;
   /**
    * Longest token considered, in characters; longer ones are refused unparsed.
    * @default 8192
@@ -163,6 +171,33 @@ function check(options: unknown): JwtVerificationOptions {
   if (o.userIdClaim !== undefined && (typeof o.userIdClaim !== 'string' || o.userIdClaim === '')) {
     throw invalidOption('jwt.userIdClaim', 'a claim name', o.userIdClaim);
   }
+  checkInteger('jwt.maxTokenLength', o.maxTokenLength, 16, 1_048_576);
+  checkInteger('jwt.jwksTimeoutMillis', o.jwksTimeoutMillis, 1, 600_000);
+  for (const name of ['issuer', 'audience'] as const) {
+    const value: unknown = o[name];
+    const ok =
+      value === undefined ||
+      (typeof value === 'string' && value !== '') ||
+      (Array.isArray(value) &&
+        value.length > 0 &&
+        value.every((v) => typeof v === 'string' && v !== ''));
+    if (!ok) throw invalidOption(`jwt.${name}`, 'a string or a non-empty array of strings', value);
+  }
+  if (o.claimAttributes !== undefined) {
+    const map: unknown = o.claimAttributes;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+      throw invalidOption('jwt.claimAttributes', 'an object of claim name to attribute key', map);
+    }
+    for (const [claim, key] of Object.entries(map)) {
+      if (typeof key !== 'string' || key === '') {
+        throw invalidOption(`jwt.claimAttributes.${claim}`, 'an attribute key', key);
+      }
+    }
+  }
+  if (o.requireExpiration !== undefined && typeof o.requireExpiration !== 'boolean') {
+    throw invalidOption('jwt.requireExpiration', 'a boolean', o.requireExpiration);
+  }
+  if (o.publicKey !== undefined) checkPublicKey(o.publicKey, o.algorithms);
   const tolerance = o.clockToleranceSeconds;
   if (
     tolerance !== undefined &&
@@ -175,6 +210,35 @@ function check(options: unknown): JwtVerificationOptions {
     );
   }
   return o;
+}
+
+/** The key types each family of JWS algorithms can verify with. */
+function keyTypesOf(alg: string): readonly string[] {
+  if (alg.startsWith('RS')) return ['rsa'];
+  if (alg.startsWith('PS')) return ['rsa', 'rsa-pss'];
+  if (alg.startsWith('ES')) return ['ec'];
+  return ['ed25519', 'ed448'];
+}
+
+/** A PEM that does not parse, or a key that cannot verify a listed algorithm, fails at start-up. */
+function checkPublicKey(pem: unknown, algorithms: readonly string[]): void {
+  let type: string | undefined;
+  try {
+    if (typeof pem !== 'string') throw new TypeError('not a string');
+    type = createPublicKey(pem).asymmetricKeyType;
+  } catch {
+    throw invalidOption(
+      'jwt.publicKey',
+      'a PEM public key (-----BEGIN PUBLIC KEY-----)',
+      typeof pem === 'string' ? '(a string that is not one)' : pem,
+    );
+  }
+  for (const alg of algorithms) {
+    if (type === undefined || !keyTypesOf(alg).includes(type)) {
+      const name = (type ?? 'unknown').toUpperCase().replace('ED', 'Ed');
+      throw invalidOption('jwt.algorithms', `algorithms an ${name} key can verify`, alg);
+    }
+  }
 }
 
 function reasonOf(errors: Jose['errors'], error: unknown): IdentityReason {
@@ -211,7 +275,7 @@ function claimValue(value: unknown): AttributeValue | undefined {
  */
 export function createIdentityVerifier(
   options: JwtVerificationOptions,
-): (authorization: string | undefined) => Promise<IdentityResult> {
+): (authorization: unknown) => Promise<IdentityResult> {
   const o = check(options);
   // Loaded here, not when otel-winston is imported: only apps that verify tokens need it.
   const { createRemoteJWKSet, decodeProtectedHeader, errors, importSPKI, jwtVerify } = requireHere(
@@ -225,24 +289,36 @@ export function createIdentityVerifier(
     ...(o.issuer !== undefined ? { issuer: o.issuer as string | string[] } : {}),
     ...(o.audience !== undefined ? { audience: o.audience as string | string[] } : {}),
     clockTolerance: o.clockToleranceSeconds ?? 5,
+    ...((o.requireExpiration ?? true) ? { requiredClaims: ['exp'] } : {}),
   };
 
-  let key: Uint8Array | Promise<CryptoKey> | JWTVerifyGetKey;
+  // The key for a token's algorithm (already checked against the allowlist).
+  let keyFor: (alg: string) => Uint8Array | JWTVerifyGetKey | Promise<CryptoKey>;
   if (o.secret !== undefined) {
-    key = typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
+    const secret = typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
+    keyFor = () => secret;
   } else if (o.publicKey !== undefined) {
-    // One algorithm family per key: import it for the first allowed algorithm.
-    key = importSPKI(o.publicKey, o.algorithms[0]!);
-    key.catch(() => undefined); // reported per request as keys_unavailable
+    // jose binds an imported key to one algorithm: import it once per algorithm, when first needed.
+    const pem = o.publicKey;
+    const imported = new Map<string, Promise<CryptoKey>>();
+    keyFor = (alg) => {
+      let found = imported.get(alg);
+      if (found === undefined) imported.set(alg, (found = importSPKI(pem, alg)));
+      return found;
+    };
   } else {
-    key = createRemoteJWKSet(new URL(String(o.jwksUrl)), {
+    const getKey = createRemoteJWKSet(new URL(String(o.jwksUrl)), {
       timeoutDuration: o.jwksTimeoutMillis ?? 5000,
     });
+    keyFor = () => getKey;
   }
 
   return async (authorization) => {
     if (authorization === undefined || authorization === '') {
       return { verified: false, reason: IDENTITY_REASONS.TOKEN_MISSING };
+    }
+    if (typeof authorization !== 'string') {
+      return { verified: false, reason: IDENTITY_REASONS.TOKEN_MALFORMED };
     }
     if (authorization.length > maxLength + 16)
       return { verified: false, reason: IDENTITY_REASONS.TOKEN_TOO_LARGE };
@@ -250,17 +326,19 @@ export function createIdentityVerifier(
     if (token === undefined) return { verified: false, reason: IDENTITY_REASONS.TOKEN_MALFORMED };
     if (token.length > maxLength)
       return { verified: false, reason: IDENTITY_REASONS.TOKEN_TOO_LARGE };
+    let alg: string;
     try {
       const header = decodeProtectedHeader(token);
       if (typeof header.alg !== 'string' || !verifyOptions.algorithms.includes(header.alg)) {
         return { verified: false, reason: IDENTITY_REASONS.ALGORITHM_NOT_ALLOWED };
       }
+      alg = header.alg;
     } catch {
       return { verified: false, reason: IDENTITY_REASONS.TOKEN_MALFORMED };
     }
     let payload: JWTPayload;
     try {
-      const resolved = typeof key === 'function' ? key : await key;
+      const resolved = await keyFor(alg);
       ({ payload } = await jwtVerify(token, resolved as never, verifyOptions));
     } catch (error) {
       return { verified: false, reason: reasonOf(errors, error) };

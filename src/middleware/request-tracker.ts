@@ -1,38 +1,26 @@
 import {
   context,
-  logs,
-  SeverityNumber,
   trace,
   type AttributeValue,
   type Attributes,
-  type Context,
   type Span,
 } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  ATTR_HTTP_ROUTE,
-  ATTR_REQUEST_ID,
-  ATTR_USER_ID,
-  requestContextAttributes,
-} from '../context/request-attributes.js';
+import { ATTR_HTTP_ROUTE, ATTR_REQUEST_ID, ATTR_USER_ID } from '../context/request-attributes.js';
 import {
   bindEmitterToRequestScope,
+  bindToRequestScope,
   getRequestContext,
   runWithRequestContext,
   setRequestContext,
   type RequestContext,
 } from '../context/request-context.js';
 import { requestContextOf, requestIdOf } from '../telemetry/http-request-context.js';
-import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
-import {
-  createIdentityVerifier,
-  IDENTITY_REASONS,
-  type IdentityReason,
-  type IdentityResult,
-} from './identity.js';
-import { validateRequestContextOptions, type RecordLogger } from './options.js';
+import { createIdentityVerifier, IDENTITY_REASONS, type IdentityResult } from './identity.js';
+import { validateRequestContextOptions } from './options.js';
+import { recordWriter, type RecordLevel } from './record-writer.js';
 
 /** The reason code on the WARN record of a request whose token did not verify. */
 export const ATTR_IDENTITY_FAILURE_REASON = 'identity.failure.reason';
@@ -48,64 +36,27 @@ export const ACCESS_EVENT = 'otel_winston.http.access';
 /** The event name of the WARN record of a request whose token did not verify. */
 export const IDENTITY_EVENT = 'otel_winston.identity.unverified';
 
-/** Continues the request; called once, with an error only when the middleware itself failed. */
-type Proceed = () => void;
-type Fail = (error: unknown) => void;
+/**
+ * The route a framework matched: its text, and whether that text is a pure
+ * template (`/users/:id`) rather than one that holds request values (an
+ * Express router mounted at `/tenants/:tenant` reports the matched
+ * `/tenants/acme` as its base).
+ */
+export type MatchedRoute = readonly [route: string, template: boolean];
 
 /**
  * What the middleware of each framework calls for every request: `routeOf`
- * gives the matched route template when the framework knows it, `proceed`
- * hands the request on, `fail` reports an error that `proceed` threw.
+ * gives the route the framework matched, if it knows one; `proceed` hands the
+ * request on and is called exactly once. Never throws.
  */
 export type RequestTracker = (
   request: IncomingMessage,
   response: ServerResponse,
-  routeOf: (() => unknown) | undefined,
-  proceed: Proceed,
-  fail: Fail,
+  routeOf: (() => MatchedRoute | undefined) | undefined,
+  proceed: () => void,
 ) => void;
 
-// The text is the level name, as on the records of a winston logger with npm levels.
-const LEVELS = {
-  error: [SeverityNumber.ERROR, 'error'],
-  warn: [SeverityNumber.WARN, 'warn'],
-  info: [SeverityNumber.INFO, 'info'],
-} as const;
-type Level = keyof typeof LEVELS;
-
-/** Writes the middleware's own records, linked to the request's server span. */
-function recordWriter(logger: RecordLogger | undefined) {
-  return (
-    level: Level,
-    eventName: string,
-    body: string,
-    extra: Attributes,
-    spanContext: Context,
-    scope: RequestContext | undefined,
-  ): void => {
-    try {
-      if (logger !== undefined) {
-        // The app's logger (with its OtelTransport) captures trace and request context itself.
-        context.with(spanContext, () => logger.log(level, body, { ...extra }));
-        return;
-      }
-      const [severityNumber, severityText] = LEVELS[level];
-      logs.getLogger('otel-winston', VERSION).emit({
-        severityNumber,
-        severityText,
-        body,
-        eventName,
-        attributes: { ...(scope !== undefined ? requestContextAttributes(scope) : {}), ...extra },
-        context: spanContext,
-      });
-    } catch (error) {
-      warn(
-        'OTW007',
-        `The middleware's ${eventName} record could not be written: ${describeError(error)}`,
-      );
-    }
-  };
-}
+const TRACKED = Symbol.for('otel-winston.request-tracked.v1');
 
 function byteLength(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') {
@@ -117,7 +68,7 @@ function byteLength(chunk: unknown, encoding: unknown): number {
   return chunk instanceof Uint8Array ? chunk.byteLength : 0;
 }
 
-function levelOf(status: number, finished: boolean): Level {
+function levelOf(status: number, finished: boolean): RecordLevel {
   if (status >= 500) return 'error';
   if (status >= 400 || !finished) return 'warn';
   return 'info';
@@ -129,6 +80,17 @@ function setSpanAttribute(
   value: AttributeValue | undefined,
 ): void {
   if (span !== undefined && value !== undefined && value !== '') span.setAttribute(key, value);
+}
+
+/** Binds a trailing callback argument (of `write`/`end`) to the request's scope. */
+function bindCallback(args: unknown[]): unknown[] {
+  const last = args.length - 1;
+  if (last >= 0 && typeof args[last] === 'function') {
+    const copy = [...args];
+    copy[last] = bindToRequestScope(args[last] as (...a: unknown[]) => unknown);
+    return copy;
+  }
+  return args;
 }
 
 /**
@@ -147,33 +109,35 @@ export function createRequestTracker(options: unknown): RequestTracker {
   const warnOnMissing = o.warnOnMissingToken ?? true;
   const write = recordWriter(o.logger);
 
-  return (request, response, routeOf, proceed, fail) => {
+  return (request, response, routeOf, proceed) => {
+    const marked = request as IncomingMessage & { [TRACKED]?: true };
+    // Mounted twice (a sub-app, a re-dispatch): the first one does the work.
+    if (marked[TRACKED] === true) return proceed();
     const started = performance.now();
     let base: RequestContext;
     let requestId: string;
     try {
+      marked[TRACKED] = true;
       requestId = requestIdOf(request, header);
-      base = { ...getRequestContext(), ...requestContextOf(request), requestId };
+      const outer = getRequestContext();
+      // The preload's context of this same request is kept (and so what the app added to it);
+      // a context the server happened to be started in is not.
+      base = {
+        ...(outer?.requestId === requestId ? outer : undefined),
+        ...requestContextOf(request),
+        requestId,
+      };
       if (verify !== undefined) base = { ...base, userId: undefined, identity: undefined };
       if (echo && !response.headersSent) response.setHeader(header, requestId);
     } catch (error) {
       warn('OTW013', `A request could not be given its context: ${describeError(error)}`);
-      proceed();
-      return;
+      return proceed();
     }
     const active = context.active();
     const rpc = getRPCMetadata(active);
     const span = rpc?.type === RPCType.HTTP ? rpc.span : trace.getSpan(active);
     const spanContext = span !== undefined ? trace.setSpan(active, span) : active;
     setSpanAttribute(span, ATTR_REQUEST_ID, requestId);
-
-    const go = (): void => {
-      try {
-        proceed();
-      } catch (error) {
-        fail(error);
-      }
-    };
 
     runWithRequestContext(base, () => {
       // The body and the response's events come from the socket: keep them in this request.
@@ -183,39 +147,43 @@ export function createRequestTracker(options: unknown): RequestTracker {
       let route: string | undefined;
       const settleRoute = (): void => {
         if (route !== undefined) return;
+        // A route the app or an instrumentation put in the context is a template; so is most of
+        // what the framework reports, and only a template may name the span.
+        let matched: MatchedRoute | undefined;
+        const known = getRequestContext()?.route;
         try {
-          const known = routeOf?.();
-          route = typeof known === 'string' && known !== '' ? known : getRequestContext()?.route;
+          matched = known !== undefined && known !== '' ? [known, true] : routeOf?.();
         } catch {
-          route = getRequestContext()?.route;
+          matched = undefined;
         }
-        if (route === undefined) return;
+        if (matched === undefined) return;
+        route = matched[0];
         setSpanAttribute(span, ATTR_HTTP_ROUTE, route);
-        if (rpc?.type === RPCType.HTTP && rpc.route === undefined) rpc.route = route;
+        if (matched[1] && rpc?.type === RPCType.HTTP && rpc.route === undefined) rpc.route = route;
       };
       const { write: writeChunk, end } = response;
-      response.write = function countedWrite(
-        this: ServerResponse,
-        chunk: unknown,
-        ...rest: unknown[]
-      ) {
-        bytes += byteLength(chunk, rest[0]);
-        return (writeChunk as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+      response.write = function countedWrite(this: ServerResponse, ...args: unknown[]) {
+        bytes += byteLength(args[0], args[1]);
+        return (writeChunk as (...a: unknown[]) => boolean).apply(this, bindCallback(args));
       } as typeof response.write;
       response.end = function countedEnd(this: ServerResponse, ...args: unknown[]) {
         if (args.length > 0 && typeof args[0] !== 'function') bytes += byteLength(args[0], args[1]);
-        settleRoute();
-        return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+        try {
+          settleRoute();
+        } catch {
+          // The route is a nicety; ending the response is not.
+        }
+        return (end as (...a: unknown[]) => ServerResponse).apply(this, bindCallback(args));
       } as typeof response.end;
 
-      if (accessLog) {
-        // Before the HTTP instrumentation's own 'close' listener ends the server span.
-        response.prependListener('close', () => {
+      // Before the HTTP instrumentation's own 'close' listener ends the server span.
+      response.prependListener('close', () => {
+        try {
           settleRoute();
+          if (!accessLog) return;
           const finished = response.writableFinished;
           const status = response.headersSent ? response.statusCode : undefined;
           const seconds = (performance.now() - started) / 1000;
-          const scope = getRequestContext();
           const extra: Attributes = {
             [ATTR_HTTP_SERVER_REQUEST_DURATION]: seconds,
             [ATTR_HTTP_RESPONSE_BODY_SIZE]:
@@ -226,54 +194,52 @@ export function createRequestTracker(options: unknown): RequestTracker {
           const body = `${request.method ?? 'GET'} ${route ?? base.path ?? '/'} ${
             status ?? '-'
           } ${(seconds * 1000).toFixed(1)} ms${finished ? '' : ' (abandoned by the client)'}`;
-          write(levelOf(status ?? 0, finished), ACCESS_EVENT, body, extra, spanContext, scope);
-        });
-      } else {
-        response.prependListener('close', settleRoute);
-      }
+          write(levelOf(status ?? 0, finished), ACCESS_EVENT, body, extra, spanContext);
+        } catch (error) {
+          warn('OTW013', `The access record could not be built: ${describeError(error)}`);
+        }
+      });
 
-      if (verify === undefined) {
-        go();
-        return;
-      }
-      const authorization = request.headers.authorization;
-      verify(typeof authorization === 'string' ? authorization : undefined)
+      if (verify === undefined) return proceed();
+      verify(request.headers.authorization)
         .catch((error: unknown): IdentityResult => {
           warn('OTW013', `Verifying a bearer token failed: ${describeError(error)}`);
           return { verified: false, reason: IDENTITY_REASONS.KEYS_UNAVAILABLE };
         })
         .then((identity) => {
-          if (identity.verified) {
-            const claims = Object.keys(identity.attributes).length > 0;
-            setRequestContext(
-              claims
-                ? { userId: identity.userId, identity, attributes: identity.attributes }
-                : { userId: identity.userId, identity },
-            );
-            setSpanAttribute(span, ATTR_USER_ID, identity.userId);
-            for (const [key, value] of Object.entries(identity.attributes)) {
-              setSpanAttribute(span, key, value);
+          try {
+            if (identity.verified) {
+              const claims = Object.keys(identity.attributes).length > 0;
+              setRequestContext(
+                claims
+                  ? { userId: identity.userId, identity, attributes: identity.attributes }
+                  : { userId: identity.userId, identity },
+              );
+              setSpanAttribute(span, ATTR_USER_ID, identity.userId);
+              for (const [key, value] of Object.entries(identity.attributes)) {
+                setSpanAttribute(span, key, value);
+              }
+            } else {
+              setRequestContext({ identity });
+              if (identity.reason !== IDENTITY_REASONS.TOKEN_MISSING || warnOnMissing) {
+                write(
+                  'warn',
+                  IDENTITY_EVENT,
+                  `request without a verified user: ${identity.reason}`,
+                  { [ATTR_IDENTITY_FAILURE_REASON]: identity.reason },
+                  spanContext,
+                );
+              }
             }
-          } else {
-            setRequestContext({ identity });
-            if (identity.reason !== IDENTITY_REASONS.TOKEN_MISSING || warnOnMissing) {
-              unverified(identity.reason);
-            }
+          } catch (error) {
+            warn('OTW013', `The identity could not be recorded: ${describeError(error)}`);
           }
-          go();
+          proceed();
         })
-        .catch(fail);
-
-      function unverified(reason: IdentityReason): void {
-        write(
-          'warn',
-          IDENTITY_EVENT,
-          `request without a verified user: ${reason}`,
-          { [ATTR_IDENTITY_FAILURE_REASON]: reason },
-          spanContext,
-          getRequestContext(),
-        );
-      }
+        .catch((error: unknown) => {
+          // `proceed` threw: it hands the request on only once, so there is nothing to retry.
+          warn('OTW013', `Handing the request on failed: ${describeError(error)}`);
+        });
     });
   };
 }

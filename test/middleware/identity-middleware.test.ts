@@ -277,9 +277,22 @@ describe('middleware: identity from a verified JWT, on every framework (real ser
   }
 
   describe('the JWKS', () => {
-    it('is fetched once per verifier and cached across requests', () => {
-      // Every framework's RS256 app has its own verifier and served several requests.
-      expect(jwksFetches).to.equal(FRAMEWORKS.length);
+    it('is fetched once per verifier and cached across requests', async () => {
+      const app = await startApp('http', logger, {
+        jwt: { algorithms: ['RS256'], jwksUrl, issuer: 'https://id.test', audience: 'shop' },
+      });
+      try {
+        const before = jwksFetches;
+        for (const user of ['u1', 'u2', 'u3', 'u4']) {
+          const res = await fetch(`${app.url}/users/1`, {
+            headers: { authorization: await bearer(rs256(user, rsa.privateKey)) },
+          });
+          expect(((await res.json()) as Seen).before?.userId).to.equal(user);
+        }
+        expect(jwksFetches - before).to.equal(1);
+      } finally {
+        await app.close();
+      }
     });
   });
 });

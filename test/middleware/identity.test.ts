@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import {
+  exportJWK,
+  exportPKCS8,
+  exportSPKI,
+  generateKeyPair,
+  importPKCS8,
+  SignJWT,
+  type CryptoKey,
+} from 'jose';
 import { OtelWinstonError } from '../../src/index.js';
 import { createIdentityVerifier, IDENTITY_REASONS } from '../../src/middleware/identity.js';
 
@@ -179,7 +187,101 @@ describe('middleware: createIdentityVerifier (real tokens signed with jose)', ()
     });
   });
 
+  it('a PEM key serves every algorithm of its family in the allowlist (RS256 and RS384), and ES256 keys work', async () => {
+    const verify = createIdentityVerifier({ algorithms: ['RS256', 'RS384'], publicKey: pem });
+    const pkcs8 = await exportPKCS8(rsa.privateKey);
+    for (const alg of ['RS384', 'RS256', 'RS384']) {
+      // WebCrypto binds a key to one algorithm: the same RSA key, imported for each.
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg })
+        .setSubject(`via-${alg}`)
+        .setExpirationTime('5m')
+        .sign(await importPKCS8(pkcs8, alg));
+      expect(await verify(`Bearer ${token}`)).to.deep.include({
+        verified: true,
+        userId: `via-${alg}`,
+      });
+    }
+    const ec = await generateKeyPair('ES256', { extractable: true });
+    const verifyEc = createIdentityVerifier({
+      algorithms: ['ES256'],
+      publicKey: await exportSPKI(ec.publicKey),
+    });
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setSubject('ec')
+      .setExpirationTime('5m')
+      .sign(ec.privateKey);
+    expect(await verifyEc(`Bearer ${token}`)).to.deep.include({ verified: true, userId: 'ec' });
+  });
+
+  it('a token without exp is refused (claim_invalid), unless requireExpiration is false', async () => {
+    const forever = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('forever')
+      .sign(new TextEncoder().encode(SECRET));
+    const strict = createIdentityVerifier({ algorithms: ['HS256'], secret: SECRET });
+    expect(await strict(`Bearer ${forever}`)).to.deep.equal({
+      verified: false,
+      reason: IDENTITY_REASONS.CLAIM_INVALID,
+    });
+    const lenient = createIdentityVerifier({
+      algorithms: ['HS256'],
+      secret: SECRET,
+      requireExpiration: false,
+    });
+    expect(await lenient(`Bearer ${forever}`)).to.deep.include({
+      verified: true,
+      userId: 'forever',
+    });
+  });
+
+  it('a header value that is not a string (a framework gave an array) is malformed, not missing', async () => {
+    const verify = createIdentityVerifier({ algorithms: ['HS256'], secret: SECRET });
+    const token = await hs256({ sub: 'ann' });
+    expect(await verify([`Bearer ${token}`, 'Bearer x'])).to.deep.equal({
+      verified: false,
+      reason: IDENTITY_REASONS.TOKEN_MALFORMED,
+    });
+  });
+
   const badOptions: Array<[string, unknown, RegExp]> = [
+    [
+      'a public key that is not a PEM (caught at start-up, not per request)',
+      { algorithms: ['RS256'], publicKey: 'x' },
+      /Expected `jwt.publicKey` to be a PEM public key/,
+    ],
+    [
+      'an RSA key for ES256',
+      { algorithms: ['ES256'], publicKey: 'RSA-PEM' },
+      /Expected `jwt.algorithms` to be algorithms an RSA key can verify, got `"ES256"`/,
+    ],
+    [
+      'a maxTokenLength that is a string',
+      { algorithms: ['HS256'], secret: SECRET, maxTokenLength: '10' },
+      /`jwt.maxTokenLength`/,
+    ],
+    [
+      'a negative jwksTimeoutMillis',
+      { algorithms: ['RS256'], jwksUrl: 'http://x', jwksTimeoutMillis: -1 },
+      /`jwt.jwksTimeoutMillis`/,
+    ],
+    ['an empty issuer', { algorithms: ['HS256'], secret: SECRET, issuer: '' }, /`jwt.issuer`/],
+    [
+      'an empty audience list',
+      { algorithms: ['HS256'], secret: SECRET, audience: [] },
+      /`jwt.audience`/,
+    ],
+    [
+      'a claim mapped to a number',
+      { algorithms: ['HS256'], secret: SECRET, claimAttributes: { roles: 1 } },
+      /`jwt.claimAttributes.roles`/,
+    ],
+    [
+      'a requireExpiration that is a string',
+      { algorithms: ['HS256'], secret: SECRET, requireExpiration: 'yes' },
+      /`jwt.requireExpiration`/,
+    ],
     ['no allowlist', { secret: SECRET }, /Expected `jwt.algorithms` to be a non-empty array/],
     [
       'two key sources',
@@ -214,6 +316,8 @@ describe('middleware: createIdentityVerifier (real tokens signed with jose)', ()
   ];
   for (const [name, options, message] of badOptions) {
     it(`refuses options with ${name}, with a coded error`, () => {
+      const o = options as { publicKey?: string };
+      if (o.publicKey === 'RSA-PEM') o.publicKey = pem;
       expect(() => createIdentityVerifier(options as never))
         .to.throw(OtelWinstonError, message)
         .with.property('code', 'OTW_ERR_INVALID_OPTION');

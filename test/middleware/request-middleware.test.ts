@@ -11,7 +11,15 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import winston from 'winston';
-import { ACCESS_EVENT, OtelWinstonError, type RequestContextOptions } from '../../src/index.js';
+import {
+  ACCESS_EVENT,
+  IDENTITY_EVENT,
+  getRequestContext,
+  OtelWinstonError,
+  runWithRequestContext,
+  setRequestContext,
+  type RequestContextOptions,
+} from '../../src/index.js';
 import { requestContextMiddleware } from '../../src/middleware/express.js';
 import { requestContextPlugin } from '../../src/middleware/fastify.js';
 import { withRequestContext } from '../../src/middleware/http.js';
@@ -48,6 +56,9 @@ async function rawRequest(url: string, head: string): Promise<string> {
   for await (const chunk of socket) text += String(chunk);
   return text.split('\r\n\r\n')[0]!;
 }
+
+/** A plain copy of the request context, for JSON answers. */
+const getRequestContextCopy = (): Record<string, unknown> => ({ ...getRequestContext() });
 
 const accessRecords = (records: readonly CapturedLogRecord[]) =>
   records.filter((r) => r.eventName === ACCESS_EVENT);
@@ -126,9 +137,11 @@ describe('middleware: request id, access records, concurrency', () => {
           });
           const size = (await res.arrayBuffer()).byteLength;
           expect(res.status).to.equal(status);
-          const [access] = accessRecords(
-            await recordsWhere(capture, (rs) => accessRecords(rs).length === 1),
-          );
+          await recordsWhere(capture, (rs) => accessRecords(rs).length === 1);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          const all = accessRecords(capture.records);
+          expect(all, 'exactly one access record').to.have.length(1);
+          const access = all[0];
           const a = access!.attributes;
           expect(access!.severityText, path).to.equal(level);
           expect(a['http.response.status_code']).to.equal(status);
@@ -320,6 +333,8 @@ describe('middleware: request id, access records, concurrency', () => {
         ).text();
         await recordsWhere(own, (rs) => rs.length === 2);
         const [warning, access] = own.records;
+        expect(warning!.eventName).to.equal(IDENTITY_EVENT);
+        expect(access!.eventName).to.equal(ACCESS_EVENT);
         expect(warning!.severityText).to.equal('warn');
         expect(warning!.attributes).to.include({
           'identity.failure.reason': 'token_malformed',
@@ -340,6 +355,38 @@ describe('middleware: request id, access records, concurrency', () => {
         expect(accessRecords(capture.records)).to.have.length(0);
       } finally {
         await app.close();
+        await own.shutdown();
+      }
+    });
+
+    it('logger with syslog levels: warn becomes warning; a logger with none of the levels falls back to the logs API', async () => {
+      const own = createLogCapture();
+      const syslog = winston.createLogger({
+        levels: winston.config.syslog.levels,
+        level: 'debug',
+        transports: [own.transport()],
+      });
+      const bare = winston.createLogger({
+        levels: { loud: 0 },
+        level: 'loud',
+        transports: [own.transport()],
+      });
+      const first = await startApp('http', logger, { logger: syslog });
+      const second = await startApp('http', logger, { logger: bare });
+      try {
+        await (await fetch(`${first.url}/teapot`)).text();
+        await recordsWhere(own, (rs) => rs.length === 1);
+        expect(own.records[0]!.severityText).to.equal('warning');
+        expect(own.records[0]!.eventName).to.equal(ACCESS_EVENT);
+        await (await fetch(`${second.url}/users/1`)).text();
+        const [access] = accessRecords(
+          await recordsWhere(capture, (rs) => accessRecords(rs).length === 1),
+        );
+        expect(access!.severityText).to.equal('info');
+        expect(own.records).to.have.length(1);
+      } finally {
+        await first.close();
+        await second.close();
         await own.shutdown();
       }
     });
@@ -412,6 +459,108 @@ describe('middleware: request id, access records, concurrency', () => {
         server.close();
       }
     });
+  });
+
+  it('mounted twice for one request (app and sub-app): one scope, one access record, one WARN', async () => {
+    const options = { jwt: { algorithms: ['HS256'], secret: SECRET } } as const;
+    const inner = express();
+    inner.use(requestContextMiddleware(options));
+    inner.get('/x', (_req, res) => void res.json(getRequestContextCopy()));
+    const app = express();
+    app.use(requestContextMiddleware(options));
+    app.use('/sub', inner);
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/sub/x`, {
+        headers: { authorization: 'Bearer a.b.c', 'x-request-id': 'twice' },
+      });
+      expect(await res.json()).to.include({ requestId: 'twice' });
+      await recordsWhere(capture, (rs) => accessRecords(rs).length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(accessRecords(capture.records)).to.have.length(1);
+      expect(capture.records.filter((r) => r.eventName === IDENTITY_EVENT)).to.have.length(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('does not inherit a context the server was started in', async () => {
+    const server = runWithRequestContext({ userId: 'startup', attributes: { phase: 'boot' } }, () =>
+      createServer(
+        withRequestContext((_req, res) => void res.end(JSON.stringify(getRequestContextCopy()))),
+      ).listen(0, '127.0.0.1'),
+    );
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const seen = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(seen).to.include({ path: '/' });
+      expect(seen).not.to.have.property('userId');
+      expect(seen).not.to.have.property('attributes');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('pipelined requests on one connection: a write callback runs in its own request, not the one before', async () => {
+    const seen: Array<[string, unknown]> = [];
+    const server = createServer(
+      withRequestContext((req, res) => {
+        const path = req.url ?? '/';
+        setRequestContext({ userId: path === '/a' ? 'alice' : 'bob' });
+        const answer = (): void => {
+          res.write(path, () => seen.push([path, getRequestContextCopy().userId]));
+          res.end();
+        };
+        if (path === '/a') setTimeout(answer, 100);
+        else answer();
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const socket = connect(port, '127.0.0.1');
+      socket.write(
+        'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      for await (const chunk of socket) void chunk;
+      expect(seen).to.deep.equal([
+        ['/a', 'alice'],
+        ['/b', 'bob'],
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('an Express router mounted at a path with parameters: the matched base is kept, a route the app names wins', async () => {
+    const app = express();
+    app.use(requestContextMiddleware());
+    const router = express.Router();
+    router.get('/items/:id', (_req, res) => void res.send('ok'));
+    router.get('/named/:id', (_req, res) => {
+      setRequestContext({ route: '/tenants/:tenant/named/:id' });
+      res.send('ok');
+    });
+    app.use('/tenants/:tenant', router);
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await (await fetch(`http://127.0.0.1:${port}/tenants/acme/items/3`)).text();
+      await (await fetch(`http://127.0.0.1:${port}/tenants/acme/named/3`)).text();
+      const routes = accessRecords(
+        await recordsWhere(capture, (rs) => accessRecords(rs).length === 2),
+      ).map((r) => r.attributes['http.route']);
+      expect(routes).to.deep.equal(['/tenants/acme/items/:id', '/tenants/:tenant/named/:id']);
+    } finally {
+      server.close();
+    }
   });
 
   it('works with express.Router mounts: the route is the full template', async () => {
