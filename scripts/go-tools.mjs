@@ -1,0 +1,145 @@
+// Builds, once, the two Go tools the stack's tests use, and reuses them:
+// - the OpenTelemetry Collector of collector/manifest.yaml, with the collector
+//   builder, from the Go module proxy;
+// - compose-check (scripts/compose-check), which loads docker-compose.yml the
+//   way Docker Compose does, schema included.
+// Both go to .cache/ (ignored by git), under a name that changes with their sources.
+//
+//   node scripts/go-tools.mjs collector        build if needed, print the collector's path
+//   node scripts/go-tools.mjs compose-check    the same for compose-check
+//   node scripts/go-tools.mjs validate         `validate --config otel-collector.yaml`, and compose-check
+//
+// OTEL_WINSTON_GO_CACHE moves the cache elsewhere (a folder shared by several clones).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CACHE = resolve(process.env.OTEL_WINSTON_GO_CACHE ?? join(ROOT, '.cache'));
+const MANIFEST = join(ROOT, 'collector', 'manifest.yaml');
+const COMPOSE_CHECK = join(ROOT, 'scripts', 'compose-check');
+
+function say(text) {
+  process.stderr.write(`go-tools: ${text}\n`);
+}
+
+/** Runs a command; on failure, throws with what it printed. */
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  if (result.error?.code === 'ENOENT') throw new Error(`\`${command}\` was not found on PATH`);
+  if (result.status !== 0) {
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-40);
+    throw new Error(`\`${command} ${args.join(' ')}\` failed (exit ${result.status}):\n${output.join('\n')}`);
+  }
+  return result.stdout;
+}
+
+/** Go must be there, and new enough for the collector; says how to get it otherwise. */
+function requireGo() {
+  let version;
+  try {
+    version = run('go', ['env', 'GOVERSION']).trim();
+  } catch {
+    throw new Error(
+      'Go is needed to build the OpenTelemetry Collector and compose-check that the stack tests use, ' +
+        'and `go` is not on PATH. Install Go 1.24 or newer (https://go.dev/dl/) and run this again; ' +
+        'the builds need the Go module proxy (GOPROXY) to be reachable.',
+    );
+  }
+  const [major, minor] = version.replace(/^go/, '').split('.').map(Number);
+  if (!(major > 1 || (major === 1 && minor >= 24))) {
+    throw new Error(`Go 1.24 or newer is needed to build the collector, found ${version}`);
+  }
+}
+
+function digest(...parts) {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** Builds into a temporary folder and renames it into place, so a cache entry is never half built. */
+function buildInto(target, build) {
+  const temporary = `${target}.partial-${process.pid}`;
+  rmSync(temporary, { recursive: true, force: true });
+  mkdirSync(temporary, { recursive: true });
+  try {
+    build(temporary);
+    rmSync(target, { recursive: true, force: true });
+    renameSync(temporary, target);
+  } catch (error) {
+    rmSync(temporary, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The collector of collector/manifest.yaml, built with the builder of the same version. */
+export function collectorBinary() {
+  const manifest = readFileSync(MANIFEST, 'utf8');
+  const version = /^dist:\n(?:[ \t]+.*\n)*?[ \t]+version:[ \t]*([\d.]+)/m.exec(manifest)?.[1];
+  if (version === undefined) throw new Error(`no dist.version in ${MANIFEST}`);
+  const name = /^[ \t]+name:[ \t]*(\S+)/m.exec(manifest)?.[1] ?? 'otelcol';
+  const target = join(CACHE, 'otelcol', `${version}-${digest(manifest)}`);
+  const binary = join(target, name);
+  if (existsSync(binary)) return binary;
+
+  requireGo();
+  const gobin = join(CACHE, 'otelcol', `builder-${version}`);
+  const builder = join(gobin, 'builder');
+  if (!existsSync(builder)) {
+    say(`installing the collector builder v${version}`);
+    run('go', ['install', `go.opentelemetry.io/collector/cmd/builder@v${version}`], {
+      env: { ...process.env, GOBIN: gobin },
+    });
+  }
+  say(`building the OpenTelemetry Collector ${version} (once; a few minutes the first time)`);
+  const started = Date.now();
+  buildInto(target, (dir) => {
+    const config = join(dir, 'manifest.yaml');
+    writeFileSync(config, manifest.replace(/^dist:\n/m, `dist:\n  output_path: ${dir}\n`));
+    run(builder, ['--config', config], { cwd: dir });
+  });
+  say(`built ${binary} in ${Math.round((Date.now() - started) / 1000)} s`);
+  return binary;
+}
+
+/** scripts/compose-check, built with its pinned compose-go. */
+export function composeCheckBinary() {
+  const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => readFileSync(join(COMPOSE_CHECK, f)));
+  const target = join(CACHE, 'compose-check', digest(...sources));
+  const binary = join(target, 'compose-check');
+  if (existsSync(binary)) return binary;
+  requireGo();
+  say('building compose-check');
+  buildInto(target, (dir) => run('go', ['build', '-o', join(dir, 'compose-check'), '.'], { cwd: COMPOSE_CHECK }));
+  return binary;
+}
+
+function validate() {
+  const collector = collectorBinary();
+  run(collector, ['validate', '--config', join(ROOT, 'otel-collector.yaml')], { cwd: ROOT });
+  say('otel-collector.yaml: valid for the collector of collector/manifest.yaml');
+  const project = JSON.parse(run(composeCheckBinary(), [join(ROOT, 'docker-compose.yml')], { cwd: ROOT }));
+  say(`docker-compose.yml: valid (services: ${Object.keys(project.services).sort().join(', ')})`);
+}
+
+const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const commands = { collector: collectorBinary, 'compose-check': composeCheckBinary, validate };
+  const names = process.argv.slice(2);
+  if (names.length === 0 || names.some((n) => !(n in commands))) {
+    process.stderr.write(`usage: node scripts/go-tools.mjs ${Object.keys(commands).join('|')} ...\n`);
+    process.exit(2);
+  }
+  try {
+    for (const name of names) {
+      const out = commands[name]();
+      if (typeof out === 'string') process.stdout.write(`${out}\n`);
+    }
+  } catch (error) {
+    process.stderr.write(`go-tools: ${error.message}\n`);
+    process.exit(1);
+  }
+}
