@@ -31,7 +31,9 @@ function run(command, args, options = {}) {
   if (result.error?.code === 'ENOENT') throw new Error(`\`${command}\` was not found on PATH`);
   if (result.status !== 0) {
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-40);
-    throw new Error(`\`${command} ${args.join(' ')}\` failed (exit ${result.status}):\n${output.join('\n')}`);
+    throw new Error(
+      `\`${command} ${args.join(' ')}\` failed (exit ${result.status}):\n${output.join('\n')}`,
+    );
   }
   return result.stdout;
 }
@@ -113,7 +115,9 @@ export function composeCheckBinary() {
   if (existsSync(binary)) return binary;
   requireGo();
   say('building compose-check');
-  buildInto(target, (dir) => run('go', ['build', '-o', join(dir, 'compose-check'), '.'], { cwd: COMPOSE_CHECK }));
+  buildInto(target, (dir) =>
+    run('go', ['build', '-o', join(dir, 'compose-check'), '.'], { cwd: COMPOSE_CHECK }),
+  );
   return binary;
 }
 
@@ -121,16 +125,21 @@ function validate() {
   const collector = collectorBinary();
   run(collector, ['validate', '--config', join(ROOT, 'otel-collector.yaml')], { cwd: ROOT });
   say('otel-collector.yaml: valid for the collector of collector/manifest.yaml');
-  const project = JSON.parse(run(composeCheckBinary(), [join(ROOT, 'docker-compose.yml')], { cwd: ROOT }));
+  const project = JSON.parse(
+    run(composeCheckBinary(), [join(ROOT, 'docker-compose.yml')], { cwd: ROOT }),
+  );
   say(`docker-compose.yml: valid (services: ${Object.keys(project.services).sort().join(', ')})`);
 }
 
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+const isMain =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   const commands = { collector: collectorBinary, 'compose-check': composeCheckBinary, validate };
   const names = process.argv.slice(2);
   if (names.length === 0 || names.some((n) => !(n in commands))) {
-    process.stderr.write(`usage: node scripts/go-tools.mjs ${Object.keys(commands).join('|')} ...\n`);
+    process.stderr.write(
+      `usage: node scripts/go-tools.mjs ${Object.keys(commands).join('|')} ...\n`,
+    );
     process.exit(2);
   }
   try {

@@ -1,0 +1,242 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startOtlpReceiver } from '../../src/testing/index.js';
+import {
+  freePort,
+  goTool,
+  ROOT,
+  startCollector,
+  type FileLogRecord,
+  type RunningCollector,
+} from '../helpers/collector.js';
+import { startPreloadedApp, type PreloadedApp } from '../helpers/preload-app.js';
+
+const EXAMPLE = join(ROOT, 'examples/express-jwt/app.ts');
+const SERVER = 2; // SpanKind.SERVER on the wire
+
+describe('the bundled collector, end to end: examples/express-jwt under the preload → a real collector built from source (otel-collector.yaml)', function () {
+  this.timeout(120_000);
+  let binary: string;
+  let dir: string;
+  let collector: RunningCollector | undefined;
+  let app: PreloadedApp | undefined;
+
+  before(function () {
+    this.timeout(20 * 60_000); // the first build of the collector, when npm test's pretest has not done it
+    binary = goTool('collector');
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'otel-winston-collector-'));
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && collector !== undefined) {
+      process.stderr.write(`collector output:\n${collector.logs().slice(-4000)}\n`);
+    }
+    app?.child.kill('SIGKILL');
+    await app?.exited();
+    await collector?.stop();
+    app = undefined;
+    collector = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const startApp = async (endpoint: string): Promise<PreloadedApp> =>
+    startPreloadedApp(['--import', 'otel-winston/register', '--import', 'tsx'], EXAMPLE, endpoint, {
+      OTEL_SERVICE_NAME: 'express-jwt',
+      PORT: '0',
+      OTEL_METRIC_EXPORT_INTERVAL: '500',
+    });
+
+  const login = async (base: string, username: string): Promise<string> => {
+    const res = await fetch(`${base}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username }),
+    });
+    return ((await res.json()) as { token: string }).token;
+  };
+
+  const stopApp = async (): Promise<void> => {
+    app!.child.kill('SIGTERM'); // the preload flushes on the way out
+    await app!.exited();
+  };
+
+  it('records keep their server span, request context and service; the redaction held; metrics arrived', async () => {
+    collector = await startCollector(binary, dir);
+    app = await startApp(collector.endpoint);
+    const base = `http://127.0.0.1:${app.port}`;
+    const token = await login(base, 'ada');
+    const hello = await fetch(`${base}/hello`, {
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'e2e-hello' },
+    });
+    expect(hello.status).to.equal(200);
+    await hello.text();
+    // A token, an e-mail address and a card number in a query string: the app logs the URL.
+    const leaky = await fetch(
+      `${base}/fail?access_token=${token}&email=ada@example.com&card=4111111111111111`,
+      { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'e2e-fail' } },
+    );
+    expect(leaky.status).to.equal(500);
+    await leaky.text();
+    await sleep(700); // one metric export
+    await stopApp();
+
+    const out = await collector.waitFor(
+      'the records, spans and metrics',
+      (o) =>
+        o.logs.some((r) => r.body === 'Hello endpoint hit') &&
+        o.logs.some((r) => String(r.body).startsWith('request failed')) &&
+        o.spans.some((s) => s.attributes['http.request.id'] === 'e2e-fail') &&
+        o.metricNames.has('http.server.request.duration'),
+    );
+
+    const server = out.spans.find(
+      (s) => s.kind === SERVER && s.attributes['http.request.id'] === 'e2e-hello',
+    )!;
+    expect(server.name).to.equal('GET /hello');
+    expect(server.attributes).to.include({ 'user.id': 'ada', 'http.route': '/hello' });
+    const records = out.logs.filter((r) => r.traceId === server.traceId);
+    const handler = records.find((r) => r.body === 'Hello endpoint hit')!;
+    const access = records.find((r) => String(r.body).startsWith('GET /hello 200'))!;
+    expect(handler, 'the handler record is in the server span’s trace').to.not.equal(undefined);
+    expect(access.spanId, 'the access record is the server span’s own').to.equal(server.spanId);
+    for (const r of [handler, access] as FileLogRecord[]) {
+      expect(r.traceId).to.match(/^[0-9a-f]{32}$/);
+      expect(r.attributes).to.include({
+        'http.request.id': 'e2e-hello',
+        'user.id': 'ada',
+        'http.route': '/hello',
+        'http.request.method': 'GET',
+        'url.path': '/hello',
+      });
+      expect(r.resource['service.name']).to.equal('express-jwt');
+    }
+
+    // Redaction: the log body, the span's url.query and every other place.
+    const failed = out.logs.find((r) => String(r.body).startsWith('request failed'))!;
+    expect(failed.body).to.equal(
+      'request failed: GET /fail?access_token=****&email=****&card=**** the inventory service is down',
+    );
+    expect(failed.attributes['exception.message']).to.equal('the inventory service is down');
+    const failSpan = out.spans.find(
+      (s) => s.kind === SERVER && s.attributes['http.request.id'] === 'e2e-fail',
+    )!;
+    expect(String(failSpan.attributes['url.query'])).not.to.match(/ada|4111|eyJ/);
+    expect(failSpan.attributes['redaction.masked.count']).to.be.greaterThan(0);
+    for (const secret of [
+      token,
+      token.split('.')[1]!,
+      'ada@example.com',
+      'ada%40example.com',
+      '4111111111111111',
+    ]) {
+      expect(out.text, 'nowhere in what the collector exported').not.to.include(secret);
+    }
+
+    // Metrics: the HTTP instrumentation's histogram, from the same service.
+    expect([...out.metricNames]).to.include('http.server.request.duration');
+  });
+
+  it('a collector restart in the middle of a run: the SDK retries, and every record before, during and after arrives', async () => {
+    collector = await startCollector(binary, dir);
+    app = await startApp(collector.endpoint);
+    const base = `http://127.0.0.1:${app.port}`;
+    const token = await login(base, 'grace');
+    const hello = async (id: string): Promise<void> => {
+      const res = await fetch(`${base}/hello`, {
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': id },
+      });
+      expect(res.status).to.equal(200);
+      await res.text();
+    };
+    const ids = (phase: string): string[] => Array.from({ length: 20 }, (_, i) => `${phase}-${i}`);
+
+    for (const id of ids('before')) await hello(id);
+    await collector.waitFor('the records before the restart', (o) =>
+      ids('before').every((id) => o.logs.some((r) => r.attributes['http.request.id'] === id)),
+    );
+    await collector.stop();
+    for (const id of ids('during')) await hello(id); // exported while nothing listens: retried
+    await sleep(300);
+    const early = collector.output();
+    expect(
+      early.logs.some((r) => String(r.attributes['http.request.id']).startsWith('during-')),
+      'nothing of the outage reached the stopped collector',
+    ).to.equal(false);
+    await collector.start();
+    for (const id of ids('after')) await hello(id);
+    await stopApp();
+
+    const out = await collector.waitFor('every record of the run', (o) =>
+      [...ids('before'), ...ids('during'), ...ids('after')].every((id) =>
+        o.logs.some(
+          (r) => r.body === 'Hello endpoint hit' && r.attributes['http.request.id'] === id,
+        ),
+      ),
+    );
+    for (const id of [...ids('before'), ...ids('during'), ...ids('after')]) {
+      const handled = out.logs.filter(
+        (r) => r.body === 'Hello endpoint hit' && r.attributes['http.request.id'] === id,
+      );
+      expect(handled.length, id).to.be.at.least(1);
+      expect(handled[0]!.attributes['user.id']).to.equal('grace');
+    }
+  });
+
+  it('the bundled exporters keep what they hold on disk: a backend down, a collector restart, nothing lost', async () => {
+    const backend = await startOtlpReceiver();
+    try {
+      backend.failWith(503); // Loki is down
+      const env = {
+        LOKI_OTLP_ENDPOINT: backend.url,
+        PROMETHEUS_OTLP_ENDPOINT: `${backend.url}/v1/metrics`,
+        TEMPO_OTLP_ENDPOINT: `127.0.0.1:${await freePort()}`,
+      };
+      // The bundled configuration as it is: only the backends' addresses differ.
+      collector = await startCollector(binary, dir, { overlay: false, env });
+      app = await startApp(collector.endpoint);
+      const base = `http://127.0.0.1:${app.port}`;
+      const token = await login(base, 'linus');
+      const ids = Array.from({ length: 10 }, (_, i) => `held-${i}`);
+      for (const id of ids) {
+        const res = await fetch(`${base}/hello`, {
+          headers: { authorization: `Bearer ${token}`, 'x-request-id': id },
+        });
+        await res.text();
+      }
+      await stopApp(); // everything is now in the collector, and nowhere else
+      const deadline = Date.now() + 15_000;
+      while (!backend.requests.some((r) => r.path === '/v1/logs')) {
+        if (Date.now() > deadline) throw new Error('the collector never tried to export the logs');
+        await sleep(100);
+      }
+      expect(backend.logs).to.have.length(0);
+
+      await collector.stop();
+      backend.failWith(undefined); // Loki is back
+      await collector.start(); // a new process, the same queue folder
+      const delivered = async (): Promise<boolean> =>
+        ids.every((id) =>
+          backend.logs.some(
+            (r) => r.body === 'Hello endpoint hit' && r.attributes['http.request.id'] === id,
+          ),
+        );
+      const until = Date.now() + 30_000;
+      while (!(await delivered())) {
+        if (Date.now() > until)
+          throw new Error(`not all held records arrived: ${backend.logs.length} records`);
+        await sleep(100);
+      }
+      expect(
+        backend.logs.find((r) => r.attributes['http.request.id'] === 'held-0')!.resource[
+          'service.name'
+        ],
+      ).to.equal('express-jwt');
+    } finally {
+      await backend.close();
+    }
+  });
+});
