@@ -29,6 +29,20 @@ interface ComposeService {
   volumes?: Array<{ type: string; source: string; target: string; read_only?: boolean }>;
 }
 
+/** Runs `check` on a copy of a repository file with one change, in a temporary folder. */
+function runOnBrokenCopy<T>(path: string, from: string, to: string, check: (copy: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'otel-winston-broken-'));
+  try {
+    const copy = join(dir, path.split('/').pop()!);
+    const text = read(path);
+    if (!text.includes(from)) throw new Error(`${path} no longer contains ${from}`);
+    writeFileSync(copy, text.replace(from, to));
+    return check(copy);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The component type of an id such as `otlp_http/loki`. */
 const typeOf = (id: string): string => id.split('/')[0]!;
 
@@ -60,22 +74,14 @@ describe('the local stack: collector configuration, builder manifest, compose fi
       execFileSync(collector, ['validate', '--config', join(ROOT, 'otel-collector.yaml')], {
         stdio: 'pipe',
       });
-      const dir = mkdtempSync(join(tmpdir(), 'otel-winston-bad-config-'));
-      try {
-        const bad = join(dir, 'bad.yaml');
-        writeFileSync(
-          bad,
-          read('otel-collector.yaml').replace(
-            'replace_pattern(log.body, "eyJ',
-            'replace_patern(log.body, "eyJ',
-          ),
-        );
-        const result = spawnSync(collector, ['validate', '--config', bad], { encoding: 'utf8' });
-        expect(result.status).to.not.equal(0);
-        expect(result.stderr).to.include('replace_patern');
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const result = runOnBrokenCopy(
+        'otel-collector.yaml',
+        'replace_pattern(log.body, "eyJ',
+        'replace_patern(log.body, "eyJ',
+        (bad) => spawnSync(collector, ['validate', '--config', bad], { encoding: 'utf8' }),
+      );
+      expect(result.status).to.not.equal(0);
+      expect(result.stderr).to.include('replace_patern');
     });
 
     it('has memory_limiter first and redaction in every pipeline, and the body rule in the logs pipeline', () => {
@@ -214,22 +220,14 @@ describe('the local stack: collector configuration, builder manifest, compose fi
 
   describe('docker-compose.yml (loaded by compose-go, the loader of Docker Compose, schema included)', () => {
     it('compose-check refuses a file that breaks the compose-spec schema', () => {
-      const dir = mkdtempSync(join(tmpdir(), 'otel-winston-bad-compose-'));
-      try {
-        const bad = join(dir, 'docker-compose.yml');
-        writeFileSync(
-          bad,
-          read('docker-compose.yml').replace(
-            '    restart: unless-stopped',
-            '    restart: unless-stopped\n    restarts: 3',
-          ),
-        );
-        const result = spawnSync(goTool('compose-check'), [bad], { encoding: 'utf8' });
-        expect(result.status).to.equal(1);
-        expect(result.stderr).to.match(/restarts/);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const result = runOnBrokenCopy(
+        'docker-compose.yml',
+        '    restart: unless-stopped',
+        '    restart: unless-stopped\n    restarts: 3',
+        (bad) => spawnSync(goTool('compose-check'), [bad], { encoding: 'utf8' }),
+      );
+      expect(result.status).to.equal(1);
+      expect(result.stderr).to.match(/restarts/);
     });
 
     it('has the collector, a traces backend, Loki 3, Prometheus 3, Grafana and the example app, every image pinned', () => {
