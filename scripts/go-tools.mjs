@@ -62,28 +62,38 @@ function digest(...parts) {
   return hash.digest('hex').slice(0, 12);
 }
 
-/** Builds into a temporary folder and renames it into place, so a cache entry is never half built. */
-function buildInto(target, build) {
+/**
+ * Builds into a temporary folder and renames it into place, so a cache entry is
+ * never half built. When another process finished the same entry first, its
+ * build is kept and this one is dropped: an entry, once there, never changes.
+ */
+function buildInto(target, file, build) {
   const temporary = `${target}.partial-${process.pid}`;
   rmSync(temporary, { recursive: true, force: true });
   mkdirSync(temporary, { recursive: true });
   try {
     build(temporary);
-    rmSync(target, { recursive: true, force: true });
-    renameSync(temporary, target);
-  } catch (error) {
+    if (!existsSync(join(temporary, file))) throw new Error(`the build made no ${file}`);
+    try {
+      renameSync(temporary, target);
+    } catch (error) {
+      if (!existsSync(join(target, file))) throw error;
+    }
+  } finally {
     rmSync(temporary, { recursive: true, force: true });
-    throw error;
   }
 }
 
+/** What a built binary depends on besides its sources: the machine it is built for. */
+const PLATFORM = `${process.platform}-${process.arch}`;
+
 /** The collector of collector/manifest.yaml, built with the builder of the same version. */
 export function collectorBinary() {
-  const manifest = readFileSync(MANIFEST, 'utf8');
+  const manifest = readFileSync(MANIFEST, 'utf8').replace(/\r\n/g, '\n');
   const version = /^dist:\n(?:[ \t]+.*\n)*?[ \t]+version:[ \t]*([\d.]+)/m.exec(manifest)?.[1];
   if (version === undefined) throw new Error(`no dist.version in ${MANIFEST}`);
   const name = /^[ \t]+name:[ \t]*(\S+)/m.exec(manifest)?.[1] ?? 'otelcol';
-  const target = join(CACHE, 'otelcol', `${version}-${digest(manifest)}`);
+  const target = join(CACHE, 'otelcol', `${version}-${PLATFORM}-${digest(manifest)}`);
   const binary = join(target, name);
   if (existsSync(binary)) return binary;
 
@@ -98,7 +108,7 @@ export function collectorBinary() {
   }
   say(`building the OpenTelemetry Collector ${version} (once; a few minutes the first time)`);
   const started = Date.now();
-  buildInto(target, (dir) => {
+  buildInto(target, name, (dir) => {
     const config = join(dir, 'manifest.yaml');
     writeFileSync(config, manifest.replace(/^dist:\n/m, `dist:\n  output_path: ${dir}\n`));
     run(builder, ['--config', config], { cwd: dir });
@@ -110,12 +120,12 @@ export function collectorBinary() {
 /** scripts/compose-check, built with its pinned compose-go. */
 export function composeCheckBinary() {
   const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => readFileSync(join(COMPOSE_CHECK, f)));
-  const target = join(CACHE, 'compose-check', digest(...sources));
+  const target = join(CACHE, 'compose-check', `${PLATFORM}-${digest(...sources)}`);
   const binary = join(target, 'compose-check');
   if (existsSync(binary)) return binary;
   requireGo();
   say('building compose-check');
-  buildInto(target, (dir) =>
+  buildInto(target, 'compose-check', (dir) =>
     run('go', ['build', '-o', join(dir, 'compose-check'), '.'], { cwd: COMPOSE_CHECK }),
   );
   return binary;

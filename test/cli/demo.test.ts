@@ -28,7 +28,7 @@ describe('npm run demo and otel-winston tail (real child processes)', function (
     expect(refused).to.match(/│ WARN {2}GET \/hello 401/);
     expect(refused).not.to.include('user=');
     const fail = traces.find((t) => t.includes('GET /fail'))!;
-    expect(fail).to.match(/│ ERROR request failed the inventory service is down/);
+    expect(fail).to.match(/│ ERROR request failed: GET \/fail the inventory service is down/);
     expect(fail).to.match(/│ ERROR GET \/fail 500/);
     const weather = traces.find((t) => t.includes('GET /weather'))!;
     expect(weather).to.match(

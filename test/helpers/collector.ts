@@ -76,7 +76,7 @@ export interface FileSpan {
 export interface CollectorOutput {
   readonly logs: FileLogRecord[];
   readonly spans: FileSpan[];
-  readonly metricNames: Set<string>;
+  readonly metrics: Array<{ name: string; resource: Record<string, unknown> }>;
   /** The raw text, to search for what must not be there. */
   readonly text: string;
 }
@@ -89,7 +89,7 @@ interface ResourceItem<K extends string, I> {
 }
 
 function parseOutput(text: string): CollectorOutput {
-  const out: CollectorOutput = { logs: [], spans: [], metricNames: new Set(), text };
+  const out: CollectorOutput = { logs: [], spans: [], metrics: [], text };
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     let parsed: unknown;
@@ -135,8 +135,9 @@ function parseOutput(text: string): CollectorOutput {
       }
     }
     for (const rm of batch.resourceMetrics ?? []) {
+      const resource = attributesOf(rm.resource?.attributes);
       for (const sm of rm.scopeMetrics ?? []) {
-        for (const m of sm.metrics ?? []) out.metricNames.add(m.name);
+        for (const m of sm.metrics ?? []) out.metrics.push({ name: m.name, resource });
       }
     }
   }
@@ -147,6 +148,8 @@ function parseOutput(text: string): CollectorOutput {
 export interface RunningCollector {
   /** The OTLP/HTTP endpoint, for OTEL_EXPORTER_OTLP_ENDPOINT. */
   readonly endpoint: string;
+  /** The collector's own metrics, in the Prometheus text format. */
+  readonly metricsUrl: string;
   /** Everything the file exporter has written so far, over every run. */
   output(): CollectorOutput;
   /** Waits until `predicate` holds on the output. */
@@ -216,8 +219,10 @@ export async function startCollector(
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline)
+      if (Date.now() > deadline) {
+        spawned.kill('SIGKILL'); // not left running when the test gives up on it
         throw new Error(`the collector never got healthy:\n${printed.slice(-3000)}`);
+      }
       await sleep(50);
     }
   };
@@ -244,6 +249,7 @@ export async function startCollector(
   await start();
   return {
     endpoint: `http://127.0.0.1:${http}`,
+    metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
     output,
     async waitFor(what, predicate, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;

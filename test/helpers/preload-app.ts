@@ -30,7 +30,7 @@ export interface PreloadedApp {
 
 /**
  * Starts `node <flags> <app>` (a fixture's name, or an absolute path) with the OTLP exporters pointed at `endpoint`,
- * fast batch delays, and waits until it listens. Killed after 20 s at most.
+ * fast batch delays, and waits until it listens. Killed after 60 s at most.
  */
 export async function startPreloadedApp(
   flags: string[],
@@ -56,7 +56,7 @@ export async function startPreloadedApp(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += String(chunk)));

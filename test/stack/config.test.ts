@@ -76,20 +76,26 @@ describe('the local stack: collector configuration, builder manifest, compose fi
       });
       const result = runOnBrokenCopy(
         'otel-collector.yaml',
-        'replace_pattern(log.body, "eyJ',
-        'replace_patern(log.body, "eyJ',
+        'IsString(log.body)',
+        'IsStrin(log.body)',
         (bad) => spawnSync(collector, ['validate', '--config', bad], { encoding: 'utf8' }),
       );
       expect(result.status).to.not.equal(0);
-      expect(result.stderr).to.include('replace_patern');
+      expect(result.stderr).to.include('IsStrin');
     });
 
+    // What the redaction masks is tested on the real collector (collector-e2e.test.ts): RE2, not JS.
     it('has memory_limiter first and redaction in every pipeline, and the body rule in the logs pipeline', () => {
       for (const [name, pipeline] of Object.entries(config.service.pipelines)) {
         expect(pipeline.processors[0], name).to.equal('memory_limiter');
         expect(pipeline.processors, name).to.include('redaction');
       }
-      expect(config.service.pipelines.logs!.processors).to.include('transform/redact-log-bodies');
+      // The key-keeping body rules first, then the patterns that mask whole matches.
+      expect(config.service.pipelines.logs!.processors).to.deep.equal([
+        'memory_limiter',
+        'transform/redact-log-bodies',
+        'redaction',
+      ]);
       expect(Object.keys(config.service.pipelines).sort()).to.deep.equal([
         'logs',
         'metrics',
@@ -127,56 +133,6 @@ describe('the local stack: collector configuration, builder manifest, compose fi
       expect(text).to.include(
         'endpoint: ${env:OTELCOL_HOST:-0.0.0.0}:${env:OTELCOL_HTTP_PORT:-4318}',
       );
-    });
-
-    it('masks sensitive keys and the patterns of tokens, e-mail addresses and card numbers', () => {
-      const redaction = config.processors.redaction as {
-        blocked_key_patterns: string[];
-        blocked_values: string[];
-      };
-      const keys = new RegExp(redaction.blocked_key_patterns[0]!.replace('(?i)', ''), 'i');
-      for (const key of [
-        'password',
-        'user.password',
-        'http.request.header.authorization',
-        'api_key',
-        'apiKey',
-        'session-cookie',
-        'card_number',
-        'access_token',
-      ]) {
-        expect(keys.test(key), key).to.equal(true);
-      }
-      for (const key of [
-        'http.request.id',
-        'user.id',
-        'http.route',
-        'tokens_used',
-        'identity.failure.reason',
-      ]) {
-        expect(keys.test(key), key).to.equal(false);
-      }
-      const values = redaction.blocked_values.map((v) => new RegExp(v.replace('(?i)', ''), 'i'));
-      const masked = (s: string): boolean => values.some((v) => v.test(s));
-      for (const s of [
-        'Bearer abc.def',
-        'eyJhbGciOi.eyJzdWIiOi.sig',
-        'ada@example.com',
-        'ada%40example.com',
-        '4111 1111 1111 1111',
-        '5500-0000-0000-0004',
-        '378282246310005',
-      ]) {
-        expect(masked(s), s).to.equal(true);
-      }
-      for (const s of [
-        '0.016976896000000012',
-        'e2e-hello',
-        '2026-11-24T05:01:32Z',
-        'GET /users/:id 200',
-      ]) {
-        expect(masked(s), s).to.equal(false);
-      }
     });
   });
 
@@ -321,7 +277,7 @@ describe('the local stack: collector configuration, builder manifest, compose fi
 
     it('escapes every $ (Grafana expands environment variables in provisioning files)', () => {
       const text = read('stack/grafana/provisioning/datasources/datasources.yaml');
-      expect(text.replace(/\$\$\{/g, '')).not.to.match(/\$\{/);
+      expect(text.replace(/\$\$/g, '')).not.to.match(/\$[{A-Za-z_]/);
     });
 
     it('loads the dashboard folder that compose mounts, and the dashboard uses only provisioned datasources', () => {
