@@ -158,6 +158,26 @@ describe('the local stack: collector configuration, builder manifest, compose fi
       expect(built.connectors ?? []).to.deep.equal([]);
     });
 
+    it('the build script says what to do when Go is missing, and builds nothing', () => {
+      const cache = mkdtempSync(join(tmpdir(), 'otel-winston-no-go-'));
+      try {
+        const result = spawnSync(
+          process.execPath,
+          [join(ROOT, 'scripts/go-tools.mjs'), 'collector'],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, PATH: '/nonexistent', OTEL_WINSTON_GO_CACHE: cache },
+          },
+        );
+        expect(result.status).to.equal(1);
+        expect(result.stderr).to.include('Go is needed to build the OpenTelemetry Collector');
+        expect(result.stderr).to.include('Install Go 1.24 or newer');
+        expect(result.stdout).to.equal('');
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
+      }
+    });
+
     it('pins one collector version, the same as the compose file’s image', () => {
       const version = manifest.dist.version;
       for (const kind of ['receivers', 'processors', 'exporters', 'extensions']) {
