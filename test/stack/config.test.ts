@@ -254,6 +254,9 @@ describe('the local stack: collector configuration, builder manifest, compose fi
         HOST: '0.0.0.0',
       });
       const dockerfile = read(app.build!.dockerfile);
+      // Pinned like the images, to the Node.js of the `node` devDependency.
+      const node = JSON.parse(read('node_modules/node/package.json')) as { version: string };
+      expect(dockerfile).to.include(`FROM node:${node.version}-bookworm-slim`);
       expect(dockerfile).to.match(
         /CMD \["node", "--import", "otel-winston\/register", "--import", "tsx", "examples\/express-jwt\/app.ts"\]/,
       );
