@@ -178,12 +178,15 @@ export async function startCollector(
 ): Promise<RunningCollector> {
   const configs = ['--config', join(ROOT, 'otel-collector.yaml')];
   if (options.overlay ?? true) configs.push('--config', OVERLAY);
-  const [grpc, http, health, metrics] = [
+  // Free now, but another process may take one before the collector binds it:
+  // the first start picks new ports when that happens.
+  const pickPorts = async (): Promise<number[]> => [
     await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
   ];
+  let [grpc, http, health, metrics] = await pickPorts();
   let child: ChildProcess | undefined;
   let printed = '';
   let run = 0;
@@ -246,7 +249,15 @@ export async function startCollector(
     );
   };
 
-  await start();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (attempt === 3 || !/address already in use/.test(String(error))) throw error;
+      [grpc, http, health, metrics] = await pickPorts();
+    }
+  }
   return {
     endpoint: `http://127.0.0.1:${http}`,
     metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
