@@ -57,6 +57,21 @@ async function rawRequest(url: string, head: string): Promise<string> {
   return text.split('\r\n\r\n')[0]!;
 }
 
+/** Runs `fn` with `app` listening on a loopback port, and closes it after. */
+async function withServer(
+  app: (req: IncomingMessage, res: ServerResponse) => void,
+  fn: (url: string) => Promise<void>,
+): Promise<void> {
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
 /** A plain copy of the request context, for JSON answers. */
 const getRequestContextCopy = (): Record<string, unknown> => ({ ...getRequestContext() });
 
@@ -469,11 +484,8 @@ describe('middleware: request id, access records, concurrency', () => {
     const app = express();
     app.use(requestContextMiddleware(options));
     app.use('/sub', inner);
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const res = await fetch(`http://127.0.0.1:${port}/sub/x`, {
+    await withServer(app, async (url) => {
+      const res = await fetch(`${url}/sub/x`, {
         headers: { authorization: 'Bearer a.b.c', 'x-request-id': 'twice' },
       });
       expect(await res.json()).to.include({ requestId: 'twice' });
@@ -481,9 +493,7 @@ describe('middleware: request id, access records, concurrency', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(accessRecords(capture.records)).to.have.length(1);
       expect(capture.records.filter((r) => r.eventName === IDENTITY_EVENT)).to.have.length(1);
-    } finally {
-      server.close();
-    }
+    });
   });
 
   it('does not inherit a context the server was started in', async () => {
@@ -548,19 +558,14 @@ describe('middleware: request id, access records, concurrency', () => {
       res.send('ok');
     });
     app.use('/tenants/:tenant', router);
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      await (await fetch(`http://127.0.0.1:${port}/tenants/acme/items/3`)).text();
-      await (await fetch(`http://127.0.0.1:${port}/tenants/acme/named/3`)).text();
+    await withServer(app, async (url) => {
+      await (await fetch(`${url}/tenants/acme/items/3`)).text();
+      await (await fetch(`${url}/tenants/acme/named/3`)).text();
       const routes = accessRecords(
         await recordsWhere(capture, (rs) => accessRecords(rs).length === 2),
       ).map((r) => r.attributes['http.route']);
       expect(routes).to.deep.equal(['/tenants/acme/items/:id', '/tenants/:tenant/named/:id']);
-    } finally {
-      server.close();
-    }
+    });
   });
 
   it('works with express.Router mounts: the route is the full template', async () => {
@@ -569,17 +574,12 @@ describe('middleware: request id, access records, concurrency', () => {
     const router = express.Router();
     router.get('/items/:id', (_req, res) => void res.send('ok'));
     app.use('/api/v1', router);
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      await (await fetch(`http://127.0.0.1:${port}/api/v1/items/3`)).text();
+    await withServer(app, async (url) => {
+      await (await fetch(`${url}/api/v1/items/3`)).text();
       const [access] = accessRecords(
         await recordsWhere(capture, (rs) => accessRecords(rs).length === 1),
       );
       expect(access!.attributes['http.route']).to.equal('/api/v1/items/:id');
-    } finally {
-      server.close();
-    }
+    });
   });
 });
