@@ -16,7 +16,7 @@ import {
   setRequestContext,
   type RequestContext,
 } from '../context/request-context.js';
-import { requestContextOf, requestIdOf } from '../telemetry/http-request-context.js';
+import { requestContextOf } from '../telemetry/http-request-context.js';
 import { describeError, warn } from '../warnings.js';
 import { createIdentityVerifier, IDENTITY_REASONS, type IdentityResult } from './identity.js';
 import { validateRequestContextOptions } from './options.js';
@@ -118,15 +118,12 @@ export function createRequestTracker(options: unknown): RequestTracker {
     let requestId: string;
     try {
       marked[TRACKED] = true;
-      requestId = requestIdOf(request, header);
+      const own = requestContextOf(request, header);
+      requestId = own.requestId!;
       const outer = getRequestContext();
       // The preload's context of this same request is kept (and so what the app added to it);
       // a context the server happened to be started in is not.
-      base = {
-        ...(outer?.requestId === requestId ? outer : undefined),
-        ...requestContextOf(request),
-        requestId,
-      };
+      base = { ...(outer?.requestId === requestId ? outer : undefined), ...own };
       if (verify !== undefined) base = { ...base, userId: undefined, identity: undefined };
       if (echo && !response.headersSent) response.setHeader(header, requestId);
     } catch (error) {

@@ -29,12 +29,15 @@ export function requestIdOf(request: IncomingMessage, header = 'x-request-id'): 
   return (held[GENERATED_ID] ??= randomUUID());
 }
 
-/** The request context of an incoming HTTP request, before any routing. */
-export function requestContextOf(request: IncomingMessage): RequestContext {
+/**
+ * The request context of an incoming HTTP request, before any routing; the
+ * request id comes from `header` (see {@link requestIdOf}).
+ */
+export function requestContextOf(request: IncomingMessage, header?: string): RequestContext {
   const url = request.url ?? '/';
   const query = url.indexOf('?');
   return {
-    requestId: requestIdOf(request),
+    requestId: requestIdOf(request, header),
     method: request.method,
     path: query === -1 ? url : url.slice(0, query),
     clientAddress: request.socket?.remoteAddress,

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from './wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const OVERLAY = join(ROOT, 'test/fixtures/collector/e2e-overlay.yaml');
@@ -262,16 +263,16 @@ export async function startCollector(
     endpoint: `http://127.0.0.1:${http}`,
     metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
     output,
-    async waitFor(what, predicate, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const out = output();
-        if (predicate(out)) return out;
-        if (Date.now() > deadline)
-          throw new Error(`timed out waiting for ${what} in the collector's output`);
-        await sleep(100);
-      }
-    },
+    waitFor: (what, predicate, timeoutMs = 20_000) =>
+      waitUntil(
+        `${what} in the collector's output`,
+        () => {
+          const out = output();
+          return predicate(out) && out;
+        },
+        timeoutMs,
+        100,
+      ),
     stop,
     start,
     logs: () => printed,

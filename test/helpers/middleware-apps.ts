@@ -15,6 +15,7 @@ import {
   type CapturedLogRecord,
   type LogCapture,
 } from '../../src/testing/index.js';
+import { waitUntil } from './wait.js';
 
 export const FRAMEWORKS = ['express', 'fastify', 'http'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
@@ -141,14 +142,11 @@ export async function recordsWhere(
   predicate: (records: readonly CapturedLogRecord[]) => boolean,
   timeoutMillis = 2000,
 ): Promise<readonly CapturedLogRecord[]> {
-  const deadline = Date.now() + timeoutMillis;
-  while (!predicate(capture.records)) {
-    if (Date.now() > deadline) {
-      throw new Error(
-        `records never matched; have:\n${capture.records.map((r) => `  ${String(r.body)} ${JSON.stringify(r.attributes)}`).join('\n')}`,
-      );
-    }
-    await sleep(5);
-  }
-  return capture.records;
+  return waitUntil(
+    () =>
+      `records that match; have:\n${capture.records.map((r) => `  ${String(r.body)} ${JSON.stringify(r.attributes)}`).join('\n')}`,
+    () => predicate(capture.records) && capture.records,
+    timeoutMillis,
+    5,
+  );
 }

@@ -1,28 +1,14 @@
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DecodedLogRecord, DecodedSpan } from '../../src/testing/index.js';
 import { startPreloadedApp, type PreloadedApp } from '../helpers/preload-app.js';
 import { useOtlpReceiver } from '../helpers/receiver.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/express-jwt/app.ts', import.meta.url));
 const SECRET = 'a-fixture-secret-of-at-least-32-bytes';
 const SERVER = 2; // SpanKind.SERVER + 1 on the wire
-
-async function until<T>(
-  what: string,
-  get: () => T | undefined,
-  timeoutMillis = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMillis;
-  for (;;) {
-    const value = get();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 const serverSpan = (spans: readonly DecodedSpan[], requestId: string) =>
   spans.find((s) => s.kind === SERVER && s.attributes['http.request.id'] === requestId);
@@ -62,7 +48,7 @@ describe('middleware under the preload: the server span and the records agree (r
     expect(refused.status).to.equal(401);
     await refused.text();
 
-    const span = await until('the /hello server span', () =>
+    const span = await waitUntil('the /hello server span', () =>
       serverSpan(receiver.spans, 'e2e-hello'),
     );
     expect(span.name).to.equal('GET /hello');
@@ -72,7 +58,7 @@ describe('middleware under the preload: the server span and the records agree (r
       'http.request.id': 'e2e-hello',
     });
     expect(span.attributes['user.roles']).to.deep.equal(['user']);
-    const records = await until('the /hello records', () => {
+    const records = await waitUntil('the /hello records', () => {
       const found = receiver.logs.filter((r) => r.traceId === span.traceId);
       return found.length >= 2 ? found : undefined;
     });
@@ -89,9 +75,11 @@ describe('middleware under the preload: the server span and the records agree (r
     expect(access.spanId).to.equal(span.spanId);
     expect(access.attributes['http.response.status_code']).to.equal(200);
 
-    const bad = await until('the refused server span', () => serverSpan(receiver.spans, 'e2e-bad'));
+    const bad = await waitUntil('the refused server span', () =>
+      serverSpan(receiver.spans, 'e2e-bad'),
+    );
     expect(bad.attributes['user.id']).to.equal(undefined);
-    const warning = await until('the identity WARN', () =>
+    const warning = await waitUntil('the identity WARN', () =>
       receiver.logs.find(
         (r) =>
           r.traceId === bad.traceId &&
@@ -131,9 +119,11 @@ describe('middleware under the preload: the server span and the records agree (r
     expect(res.status).to.equal(200);
     expect(res.headers.get('x-request-id')).to.equal('fastify-e2e');
     await res.text();
-    const span = await until('the server span', () => serverSpan(receiver.spans, 'fastify-e2e'));
+    const span = await waitUntil('the server span', () =>
+      serverSpan(receiver.spans, 'fastify-e2e'),
+    );
     expect(span.attributes).to.include({ 'user.id': 'linus', 'http.route': '/items/:id' });
-    const record = await until('the handler record', () =>
+    const record = await waitUntil('the handler record', () =>
       receiver.logs.find((r) => r.body === 'item updated'),
     );
     expect(record.traceId).to.equal(span.traceId);
@@ -142,7 +132,7 @@ describe('middleware under the preload: the server span and the records agree (r
       'http.route': '/items/:id',
       'http.request.id': 'fastify-e2e',
     });
-    const access = await until('the access record', () =>
+    const access = await waitUntil('the access record', () =>
       receiver.logs.find((r) => String(r.body).startsWith('POST /items/:id 200')),
     );
     expect(access.spanId).to.equal(span.spanId);

@@ -34,6 +34,7 @@ import {
   type Seen,
 } from '../helpers/middleware-apps.js';
 import { testTracer } from '../helpers/tracing.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const SECRET = 'a-demo-secret-of-at-least-32-bytes!!';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -418,10 +419,7 @@ describe('middleware: request id, access records, concurrency', () => {
         const res = await fetch(`${app.url}/users/1`);
         expect(res.status).to.equal(200);
         await res.text();
-        const deadline = Date.now() + 2000;
-        while (diag.warnings.length === 0 && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
+        await waitUntil('a diag warning', () => diag.warnings.length > 0, 2000, 5);
         expect(diag.warnings.join('\n')).to.match(/OTW007.*logger is broken/);
       } finally {
         await app.close();
@@ -461,10 +459,7 @@ describe('middleware: request id, access records, concurrency', () => {
           },
         });
         expect(await res.text()).to.equal('in span');
-        const deadline = Date.now() + 2000;
-        while (exporter.getFinishedSpans().length === 0 && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
+        await waitUntil('the span', () => exporter.getFinishedSpans().length > 0, 2000, 5);
         expect(exporter.getFinishedSpans()[0]!.attributes).to.include({
           'http.request.id': 'span-req',
           'user.id': 'span-user',

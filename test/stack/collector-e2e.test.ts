@@ -13,6 +13,7 @@ import {
   type RunningCollector,
 } from '../helpers/collector.js';
 import { startPreloadedApp, type PreloadedApp } from '../helpers/preload-app.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const EXAMPLE = join(ROOT, 'examples/express-jwt/app.ts');
 const SERVER = 2; // SpanKind.SERVER on the wire
@@ -284,11 +285,12 @@ describe('the bundled collector, end to end: examples/express-jwt under the prel
         await res.text();
       }
       await stopApp(); // everything is now in the collector, and nowhere else
-      const deadline = Date.now() + 15_000;
-      while (!backend.requests.some((r) => r.path === '/v1/logs')) {
-        if (Date.now() > deadline) throw new Error('the collector never tried to export the logs');
-        await sleep(100);
-      }
+      await waitUntil(
+        "the collector's attempt to export the logs",
+        () => backend.requests.some((r) => r.path === '/v1/logs'),
+        15_000,
+        100,
+      );
       expect(backend.logs).to.have.length(0);
       // What the dashboard's collector panels query exists under those names (:8888).
       const own = await (await fetch(collector.metricsUrl)).text();
@@ -306,18 +308,17 @@ describe('the bundled collector, end to end: examples/express-jwt under the prel
       await collector.stop();
       backend.failWith(undefined); // Loki is back
       await collector.start(); // a new process, the same queue folder
-      const delivered = async (): Promise<boolean> =>
-        ids.every((id) =>
-          backend.logs.some(
-            (r) => r.body === 'Hello endpoint hit' && r.attributes['http.request.id'] === id,
+      await waitUntil(
+        () => `every held record (${backend.logs.length} records arrived)`,
+        () =>
+          ids.every((id) =>
+            backend.logs.some(
+              (r) => r.body === 'Hello endpoint hit' && r.attributes['http.request.id'] === id,
+            ),
           ),
-        );
-      const until = Date.now() + 30_000;
-      while (!(await delivered())) {
-        if (Date.now() > until)
-          throw new Error(`not all held records arrived: ${backend.logs.length} records`);
-        await sleep(100);
-      }
+        30_000,
+        100,
+      );
       expect(
         backend.logs.find((r) => r.attributes['http.request.id'] === 'held-0')!.resource[
           'service.name'
