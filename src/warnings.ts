@@ -31,6 +31,10 @@ export const WARNING_CODES = {
   OTW012: 'flushing telemetry at exit failed',
   /** The request-context middleware could not do all of its work for a request; the request went on. */
   OTW013: 'request-context middleware failed for a request',
+  /** The log pipeline dropped records (also a Node.js warning, at most every 30 s). */
+  OTW014: 'log records dropped',
+  /** An export of log records failed and will be retried; nothing is lost yet. */
+  OTW015: 'log export failed; retrying',
 } as const;
 
 /** A warning code of this package. */

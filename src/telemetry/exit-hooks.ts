@@ -3,8 +3,16 @@ import { describeError, warn } from '../warnings.js';
 
 /** What the exit hooks do, supplied by the telemetry that installs them. */
 export interface ExitActions {
-  /** Flushes logs, spans and metrics; resolves when done. */
+  /**
+   * Flushes logs, spans and metrics, records that arrive meanwhile
+   * included; resolves when done.
+   */
   flush(): Promise<void>;
+  /**
+   * Drops whatever is still held and says so, once, on stderr.
+   * Synchronous: it runs at the flush deadline and in the process `exit` event.
+   */
+  giveUp(): void;
   /** Records a crash as a FATAL record, before the flush. */
   recordCrash(error: unknown, origin: string): void;
   /** The longest a flush may take before the process goes on to end. */
@@ -13,20 +21,27 @@ export interface ExitActions {
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-/** Runs `flush` but gives up after `timeoutMillis`, with a warning; never rejects. */
+/**
+ * Runs `flush` but stops waiting after `timeoutMillis`, with a warning, and
+ * then calls `onTimeout`; never rejects. Until then its timer keeps the
+ * process alive, so that a flush at the end of a script can finish; after
+ * it, nothing of it does.
+ */
 export async function flushWithin(
   flush: () => Promise<void>,
   timeoutMillis: number,
+  onTimeout?: () => void,
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMillis);
-    timer.unref();
   });
   try {
     const outcome = await Promise.race([flush().then(() => 'done' as const), deadline]);
-    if (outcome === 'timeout')
+    if (outcome === 'timeout') {
       warn('OTW012', `the flush did not finish within ${timeoutMillis} ms`);
+      onTimeout?.();
+    }
   } catch (error) {
     warn('OTW012', describeError(error));
   } finally {
@@ -46,14 +61,22 @@ export async function flushWithin(
  *   has its own `uncaughtException` handler, which then decides.
  *
  * `process.exit()` ends the process synchronously: nothing asynchronous,
- * such as an export, can run after it. Returns a function that removes the hooks.
+ * such as an export, can run after it; what is still held then is counted
+ * as dropped and reported. Returns a function that removes the hooks.
  */
 export function installExitHooks(actions: ExitActions): () => void {
   // One flush at a time, but not once only: an app that handles SIGTERM itself
   // may log while it shuts down, and the flush at beforeExit must carry that too.
   let flushing: Promise<void> | undefined;
+  const giveUp = (): void => {
+    try {
+      actions.giveUp();
+    } catch (error) {
+      warn('OTW012', describeError(error));
+    }
+  };
   const flushOnce = (): Promise<void> =>
-    (flushing ??= flushWithin(() => actions.flush(), actions.timeoutMillis).finally(() => {
+    (flushing ??= flushWithin(() => actions.flush(), actions.timeoutMillis, giveUp).finally(() => {
       flushing = undefined;
     }));
 
@@ -77,6 +100,8 @@ export function installExitHooks(actions: ExitActions): () => void {
     void flushOnce().then(() => {
       if (appHandles) return;
       process.removeListener(signal, onSignal);
+      // Ending by a signal skips the 'exit' event: report what was lost first.
+      giveUp();
       process.kill(process.pid, signal);
     });
   };
@@ -103,10 +128,13 @@ export function installExitHooks(actions: ExitActions): () => void {
   process.on('beforeExit', onBeforeExit);
   for (const signal of SIGNALS) process.on(signal, onSignal);
   process.on('uncaughtException', onUncaught);
+  // process.exit(), or the end after beforeExit: nothing can be sent any more, only counted.
+  process.on('exit', giveUp);
 
   return () => {
     process.removeListener('beforeExit', onBeforeExit);
     for (const signal of SIGNALS) process.removeListener(signal, onSignal);
     process.removeListener('uncaughtException', onUncaught);
+    process.removeListener('exit', giveUp);
   };
 }

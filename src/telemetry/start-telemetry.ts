@@ -24,7 +24,11 @@ import { forEachExceptionAttribute, type ErrorLike } from '../transport/exceptio
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
 import { readBooleanEnv, readListEnv, readMillisEnv } from './env.js';
+import type { LogPipeline } from '../pipeline/log-pipeline.js';
 import { flushWithin, installExitHooks } from './exit-hooks.js';
+import { logProcessorsFromEnv } from './log-processors.js';
+import { sdkExportersFromEnv } from './sdk-exporters.js';
+import { ExportAborter } from '../exporter/abort.js';
 import { patchServerRequestContext } from './http-request-context.js';
 import { requireHere } from './require-here.js';
 import { WinstonInstrumentation } from './winston-instrumentation.js';
@@ -244,8 +248,11 @@ function recordCrash(error: unknown, origin: string): void {
   });
 }
 
-/** Flushes every global provider that can be flushed. */
-async function flushAll(): Promise<void> {
+/**
+ * Flushes every global provider that can be flushed and drains the log
+ * pipeline, records logged meanwhile included, for at most `timeoutMillis`.
+ */
+async function flushAll(pipeline: LogPipeline | undefined, timeoutMillis: number): Promise<void> {
   const providers = [
     trace.getTracerProvider() as { getDelegate?: () => unknown },
     logs.getLoggerProvider(),
@@ -255,12 +262,13 @@ async function flushAll(): Promise<void> {
       ? (p as { getDelegate: () => unknown }).getDelegate()
       : p,
   );
-  await Promise.all(
-    providers.map(async (provider) => {
+  await Promise.all([
+    pipeline?.drain(timeoutMillis),
+    ...providers.map(async (provider) => {
       const flush = (provider as { forceFlush?: () => Promise<void> }).forceFlush;
       if (typeof flush === 'function') await flush.call(provider);
     }),
-  );
+  ]);
 }
 
 /**
@@ -312,14 +320,25 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
   const undo: Array<() => void> = [];
   let sdk: NodeSDK | undefined;
+  let pipeline: LogPipeline | undefined;
+  const aborter = new ExportAborter();
   let stopping: Promise<void> | undefined;
+  /**
+   * At the deadline or at exit: what the log pipeline still holds is dropped
+   * and counted, with the summary line, once; span and metric exports stop.
+   */
+  const giveUp = (): void => {
+    pipeline?.abandon();
+    pipeline?.summarize();
+    aborter.abort();
+  };
   const telemetry: Telemetry = {
     shutdown() {
       return (stopping ??= (async () => {
         for (const fn of undo.splice(0).reverse()) fn();
         if (sdk !== undefined) {
           const running = sdk;
-          await flushWithin(() => running.shutdown(), settings.shutdownTimeoutMillis);
+          await flushWithin(() => running.shutdown(), settings.shutdownTimeoutMillis, giveUp);
         }
         delete globalState[STATE_KEY];
       })());
@@ -333,8 +352,17 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
     // The SDK installs its own diag logger from OTEL_LOG_LEVEL: hand over without a notice.
     if (logLevel !== undefined) diag.disable();
     const { NodeSDK: SDK } = load<{ NodeSDK: typeof NodeSDK }>('@opentelemetry/sdk-node');
+    const logs = logProcessorsFromEnv(env);
+    pipeline = logs?.pipeline;
+    const retry = {
+      initialMillis: readMillisEnv(env, 'OTEL_WINSTON_RETRY_INITIAL_MS', 1000),
+      maxMillis: readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_MS', 5000),
+      maxElapsedMillis: Infinity,
+    };
     sdk = new SDK({
       ...(settings.serviceName !== undefined ? { serviceName: settings.serviceName } : {}),
+      ...(logs !== undefined ? { logRecordProcessors: logs.processors } : {}),
+      ...sdkExportersFromEnv(env, retry, aborter),
       instrumentations,
     });
     sdk.start();
@@ -345,6 +373,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
     }
     warn('OTW011', describeError(error));
     sdk = undefined;
+    pipeline = undefined;
   }
   if (settings.requestContext) {
     undo.push(patchServerRequestContext([http.Server.prototype, https.Server.prototype] as never));
@@ -352,7 +381,8 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
   if (settings.handleExit) {
     undo.push(
       installExitHooks({
-        flush: flushAll,
+        flush: () => flushAll(pipeline, settings.shutdownTimeoutMillis),
+        giveUp,
         recordCrash,
         timeoutMillis: settings.shutdownTimeoutMillis,
       }),

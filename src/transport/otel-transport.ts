@@ -8,6 +8,7 @@ import {
 } from '@opentelemetry/api';
 import TransportStream from 'winston-transport';
 import { attributeLimitsFromEnv } from '../limits.js';
+import { directSinkFor, type DirectSink } from '../pipeline/fast-path.js';
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
 import type { ValueLimits } from './any-value.js';
@@ -89,7 +90,10 @@ export class OtelTransport extends TransportStream {
   readonly #provider: LoggerProvider | undefined;
   readonly #loggerName: string;
   #logger: Logger | undefined;
+  /** Where the logger's records go directly, when its provider allows (see pipeline/fast-path.ts). */
+  #direct: DirectSink | undefined;
   #globalProvider: LoggerProvider | undefined;
+  #provisional = false;
   readonly #severityMap: SeverityMap;
   readonly #settings: RecordSettings;
   #levelsSeen: object | undefined;
@@ -104,9 +108,6 @@ export class OtelTransport extends TransportStream {
     super(o);
     this.#provider = o.loggerProvider;
     this.#loggerName = o.loggerName ?? DEFAULT_LOGGER_NAME;
-    if (o.loggerProvider !== undefined) {
-      this.#logger = o.loggerProvider.getLogger(this.#loggerName, VERSION);
-    }
     this.#severityMap = o.severityMap ?? {};
     const env = attributeLimitsFromEnv();
     const limits: ValueLimits = {
@@ -125,6 +126,7 @@ export class OtelTransport extends TransportStream {
       attributeCountLimit: o.attributeCountLimit ?? env.attributeCountLimit,
       includeRequestContext: o.includeRequestContext ?? true,
     };
+    if (o.loggerProvider !== undefined) this.#useLogger(o.loggerProvider);
     // winston pipes a logger into each of its transports: from then on the
     // logger captures every call at the moment it is made.
     this.on('pipe', instrumentLogger);
@@ -209,10 +211,21 @@ export class OtelTransport extends TransportStream {
       };
     }
     try {
-      logger.emit(record);
+      if (this.#direct !== undefined) this.#direct.emit(record);
+      else logger.emit(record);
     } catch (error) {
       warn('OTW007', describeError(error));
     }
+  }
+
+  #useLogger(provider: LoggerProvider): Logger {
+    const logger = provider.getLogger(this.#loggerName, VERSION);
+    this.#logger = logger;
+    this.#direct = directSinkFor(logger, {
+      attributeCountLimit: this.#settings.attributeCountLimit,
+      maxAttributeLength: this.#settings.attributeLimits.maxStringLength,
+    });
+    return logger;
   }
 
   /**
@@ -225,9 +238,12 @@ export class OtelTransport extends TransportStream {
   #currentLogger(): Logger {
     if (this.#provider !== undefined) return this.#logger!;
     const provider = logs.getLoggerProvider();
-    if (provider !== this.#globalProvider || this.#logger === undefined) {
+    if (provider !== this.#globalProvider || this.#logger === undefined || this.#provisional) {
       this.#globalProvider = provider;
-      this.#logger = provider.getLogger(this.#loggerName, VERSION);
+      const logger = this.#useLogger(provider);
+      // The API's proxy hands out a stand-in until the SDK registers: ask again until it has.
+      this.#provisional = typeof (logger as { _getLogger?: unknown })._getLogger === 'function';
+      return logger;
     }
     return this.#logger;
   }

@@ -1,0 +1,262 @@
+/**
+ * The pipeline's memory: records encoded to OTLP protobuf as they arrive,
+ * bounded in bytes.
+ *
+ * ```
+ *   emit ──encode──▶ open batch of its scope ──seal──▶ sealed batches (FIFO) ──take──▶ exporter
+ *                    (a reused writer buffer)   │       oldest first
+ *                                               └─ at maxExportBatchSize records,
+ *                                                  maxExportBatchBytes bytes,
+ *                                                  the schedule delay, or a flush
+ * ```
+ *
+ * A record is encoded straight into its scope's open batch, as one
+ * `ScopeLogs.log_records` field; a sealed batch is those fields in one Buffer
+ * of exactly their size, sent as they are with the resource and scope around
+ * them. The byte cap covers everything the pipeline holds: open and sealed
+ * batches here, and the batches in flight ({@link Accounting.heldBytes}). A
+ * record that does not fit is not queued, and is counted: `queue_full`, or
+ * `too_large` when it alone is larger than a batch may be.
+ */
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import { LogsEnvelope } from '../otlp/encode-logs.js';
+import { ProtobufWriter } from '../otlp/protobuf-writer.js';
+import type { Accounting, DropReason } from '../pipeline/accounting.js';
+
+/** A writer that grew past this while holding large records is let go when its batch is sealed. */
+const KEEP_WRITER_BYTES = 1024 * 1024;
+const INITIAL_WRITER_BYTES = 64 * 1024;
+
+/** The records of one resource and scope that are not sealed yet. */
+export class BatchTarget {
+  writer = new ProtobufWriter(INITIAL_WRITER_BYTES);
+  /** Records in the writer. */
+  records = 0;
+  #envelope: Promise<LogsEnvelope> | undefined;
+
+  constructor(
+    readonly resource: Resource,
+    readonly scope: InstrumentationScope,
+  ) {}
+
+  /** The resource and scope to send around this target's batches, once the resource is complete. */
+  envelope(): Promise<LogsEnvelope> {
+    return (this.#envelope ??= (async () => {
+      const resource = this.resource as Resource & {
+        asyncAttributesPending?: boolean;
+        waitForAsyncAttributes?: () => Promise<void>;
+      };
+      if (resource.asyncAttributesPending) await resource.waitForAsyncAttributes?.();
+      return new LogsEnvelope(this.resource, this.scope);
+    })());
+  }
+}
+
+/** Sealed records of one target, ready to send. */
+export class Batch {
+  constructor(
+    readonly target: BatchTarget,
+    /** Concatenated `ScopeLogs.log_records` fields. */
+    readonly payload: Buffer,
+    readonly records: number,
+    /** Order of sealing: a flush waits for the batches sealed before it. */
+    readonly sequence: number,
+    /** A half of a batch that was sent before (and refused as too large). */
+    readonly again = false,
+  ) {}
+
+  get bytes(): number {
+    return this.payload.length;
+  }
+
+  /**
+   * This batch in two halves by record, for a collector that refused it as
+   * too large; `undefined` for a single record.
+   */
+  halve(): [Batch, Batch] | undefined {
+    if (this.records < 2) return undefined;
+    const half = Math.floor(this.records / 2);
+    let pos = 0;
+    for (let i = 0; i < half; i++) {
+      // Each field: tag (one byte), varint length, the record.
+      pos++;
+      let length = 0;
+      let shift = 0;
+      let byte: number;
+      do {
+        byte = this.payload[pos++]!;
+        length += (byte & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (byte >= 0x80);
+      pos += length;
+    }
+    return [
+      new Batch(this.target, this.payload.subarray(0, pos), half, this.sequence, true),
+      new Batch(this.target, this.payload.subarray(pos), this.records - half, this.sequence, true),
+    ];
+  }
+}
+
+/** Limits of a {@link BatchQueue}. */
+export interface BatchLimits {
+  readonly maxQueueBytes: number;
+  readonly maxBatchRecords: number;
+  readonly maxBatchBytes: number;
+}
+
+export class BatchQueue {
+  readonly #accounting: Accounting;
+  readonly #limits: BatchLimits;
+  /** Open batches, by scope object: each `Logger` has its own scope object. */
+  readonly #targets = new Map<object, BatchTarget>();
+  readonly #sealed: Batch[] = [];
+  #head = 0;
+  #nextSequence = 0;
+  /** Records in open batches, all targets together. */
+  #openRecords = 0;
+  readonly #onFirstOpen: () => void;
+  readonly #onSealed: () => void;
+
+  /**
+   * @param onFirstOpen - called when a record arrives and nothing else was
+   *   open: the schedule delay starts
+   * @param onSealed - called when a batch is sealed because it is full
+   */
+  constructor(
+    accounting: Accounting,
+    limits: BatchLimits,
+    onFirstOpen: () => void,
+    onSealed: () => void,
+  ) {
+    this.#accounting = accounting;
+    this.#limits = limits;
+    this.#onFirstOpen = onFirstOpen;
+    this.#onSealed = onSealed;
+  }
+
+  /** The open batch of `scope` (created on first use). */
+  target(resource: Resource, scope: InstrumentationScope): BatchTarget {
+    let target = this.#targets.get(scope);
+    if (target === undefined || target.resource !== resource) {
+      target = new BatchTarget(resource, scope);
+      this.#targets.set(scope, target);
+    }
+    return target;
+  }
+
+  /**
+   * Takes the record just encoded at `start` of `target`'s writer (`size`
+   * bytes), or rolls the writer back and counts the drop. Returns whether
+   * it was queued.
+   */
+  admit(target: BatchTarget, start: number, size: number): boolean {
+    const accounting = this.#accounting;
+    const limits = this.#limits;
+    let refused: DropReason | undefined;
+    if (size > limits.maxBatchBytes) refused = 'too_large';
+    else if (accounting.heldBytes + size > limits.maxQueueBytes) refused = 'queue_full';
+    if (refused !== undefined) {
+      target.writer.pos = start;
+      accounting.refuse(refused);
+      return false;
+    }
+    if (target.records > 0 && target.writer.pos > limits.maxBatchBytes) {
+      // With this record the batch would be too large: seal it without, and start over.
+      this.#seal(target, start);
+      this.#onSealed();
+    }
+    target.records++;
+    accounting.enqueue(size);
+    if (++this.#openRecords === 1) this.#onFirstOpen();
+    if (target.records >= limits.maxBatchRecords) {
+      this.#seal(target, target.writer.pos);
+      this.#onSealed();
+    }
+    return true;
+  }
+
+  /** Seals every open batch. */
+  sealAll(): void {
+    for (const target of this.#targets.values()) {
+      if (target.records > 0) this.#seal(target, target.writer.pos);
+    }
+  }
+
+  /**
+   * Seals `target`'s records before `end` into a batch; what the writer holds
+   * after `end` (a record that did not fit) becomes the start of the next one.
+   */
+  #seal(target: BatchTarget, end: number): void {
+    const w = target.writer;
+    this.#sealed.push(new Batch(target, w.copy(0, end), target.records, this.#nextSequence++));
+    this.#openRecords -= target.records;
+    target.records = 0;
+    const rest = w.pos - end;
+    if (w.buf.length > KEEP_WRITER_BYTES) {
+      const next = new ProtobufWriter(Math.max(INITIAL_WRITER_BYTES, rest));
+      w.buf.copy(next.buf, 0, end, w.pos);
+      next.pos = rest;
+      target.writer = next;
+    } else {
+      w.buf.copyWithin(0, end, w.pos);
+      w.pos = rest;
+    }
+  }
+
+  /** Records not yet sealed. */
+  get openRecords(): number {
+    return this.#openRecords;
+  }
+
+  /** Sealed batches waiting to be sent. */
+  get waiting(): number {
+    return this.#sealed.length - this.#head;
+  }
+
+  /** The sequence number the next sealed batch will have. */
+  get nextSequence(): number {
+    return this.#nextSequence;
+  }
+
+  /** Whether a batch sealed before `sequence` still waits here. */
+  holdsBefore(sequence: number): boolean {
+    const head = this.#sealed[this.#head];
+    return head !== undefined && head.sequence < sequence;
+  }
+
+  /** The oldest sealed batch, taken out of the queue. */
+  take(): Batch | undefined {
+    if (this.#head === this.#sealed.length) return undefined;
+    const batch = this.#sealed[this.#head]!;
+    this.#sealed[this.#head++] = undefined as unknown as Batch;
+    if (this.#head === this.#sealed.length) {
+      this.#sealed.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#sealed.length) {
+      this.#sealed.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return batch;
+  }
+
+  /** Puts batches back at the front, to be sent next, in the order given. */
+  putBack(batches: readonly Batch[]): void {
+    this.#sealed.splice(this.#head, 0, ...batches);
+  }
+
+  /** Drops every record held here, open or sealed, for `reason`. */
+  dropAll(reason: DropReason): void {
+    for (const target of this.#targets.values()) {
+      if (target.records === 0) continue;
+      this.#accounting.dropQueued(reason, target.records, target.writer.pos);
+      this.#openRecords -= target.records;
+      target.records = 0;
+      target.writer.reset();
+    }
+    let batch: Batch | undefined;
+    while ((batch = this.take()) !== undefined) {
+      this.#accounting.dropQueued(reason, batch.records, batch.bytes);
+    }
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * OTLP logs in protobuf, written by this package: one log record at a time
+ * into a batch's buffer (as `ScopeLogs.log_records` fields), and the
+ * envelope around a batch when it is sent. Field numbers are those of
+ * `opentelemetry/proto/logs/v1/logs.proto`, `common/v1/common.proto` and
+ * `resource/v1/resource.proto`. The output decodes to what the upstream
+ * `ProtobufLogsSerializer` writes for the same records (a golden test holds
+ * the two together); it leaves out fields equal to their protobuf default,
+ * as protobuf allows.
+ */
+import {
+  isSpanContextValid,
+  trace,
+  type AnyValue,
+  type Attributes,
+  type Context,
+  type HrTime,
+  type SpanContext,
+} from '@opentelemetry/api';
+import { timeInputToHrTime, type InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import {
+  FIXED32,
+  FIXED64,
+  LENGTH_DELIMITED,
+  ProtobufWriter,
+  VARINT,
+  varintSize,
+} from './protobuf-writer.js';
+
+const MIN_INT64 = -(2 ** 63);
+const MAX_INT64 = 2 ** 63;
+
+/** Writes the fields of an `AnyValue` message (its content, not its tag or length). */
+export function writeAnyValue(w: ProtobufWriter, value: unknown): void {
+  const type = typeof value;
+  if (type === 'string') {
+    w.tag(1, LENGTH_DELIMITED);
+    w.string(value as string);
+  } else if (type === 'number') {
+    const n = value as number;
+    if (Number.isInteger(n) && n >= MIN_INT64 && n < MAX_INT64) {
+      w.tag(3, VARINT);
+      w.int64(n);
+    } else {
+      w.tag(4, FIXED64);
+      w.double(n);
+    }
+  } else if (type === 'boolean') {
+    w.tag(2, VARINT);
+    w.uint(value ? 1 : 0);
+  } else if (value instanceof Uint8Array) {
+    w.tag(7, LENGTH_DELIMITED);
+    w.bytes(value);
+  } else if (Array.isArray(value)) {
+    w.tag(5, LENGTH_DELIMITED);
+    const list = w.begin();
+    for (let i = 0; i < value.length; i++) {
+      w.tag(1, LENGTH_DELIMITED);
+      const item = w.begin();
+      writeAnyValue(w, value[i]);
+      w.end(item);
+    }
+    w.end(list);
+  } else if (type === 'object' && value !== null) {
+    w.tag(6, LENGTH_DELIMITED);
+    const list = w.begin();
+    const map = value as Record<string, unknown>;
+    for (const key in map) {
+      if (!Object.hasOwn(map, key)) continue;
+      w.tag(1, LENGTH_DELIMITED);
+      writeKeyValue(w, key, map[key]);
+    }
+    w.end(list);
+  }
+  // null, undefined and anything else: an empty AnyValue, as upstream writes it.
+}
+
+/** Writes one length-delimited `KeyValue` (after its tag). */
+function writeKeyValue(w: ProtobufWriter, key: string, value: unknown): void {
+  const kv = w.begin();
+  w.tag(1, LENGTH_DELIMITED);
+  w.string(key);
+  w.tag(2, LENGTH_DELIMITED);
+  const v = w.begin();
+  writeAnyValue(w, value);
+  w.end(v);
+  w.end(kv);
+}
+
+/** Writes every own attribute as a repeated `KeyValue` field; `skipEmptyKeys` as the SDK drops them. */
+function writeAttributes(
+  w: ProtobufWriter,
+  field: number,
+  attributes: Attributes,
+  skipEmptyKeys: boolean,
+): void {
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key)) continue;
+    const value = attributes[key];
+    if (value === undefined || (skipEmptyKeys && key === '')) continue;
+    w.tag(field, LENGTH_DELIMITED);
+    writeKeyValue(w, key, value);
+  }
+}
+
+/** Below this, the SDK reads a number of milliseconds as `performance.now()`. */
+const PERFORMANCE_TIME_BELOW = performance.timeOrigin / 2;
+
+/**
+ * A time given in milliseconds, as the SDK's `timeInputToHrTime` reads it:
+ * epoch milliseconds, or (far below now) `performance.now()` ones.
+ */
+function writeMillis(w: ProtobufWriter, millis: number): void {
+  if (millis < PERFORMANCE_TIME_BELOW) {
+    writeHrTime(w, timeInputToHrTime(millis));
+    return;
+  }
+  const seconds = Math.trunc(millis / 1000);
+  w.fixed64Time(seconds, Math.round((millis % 1000) * 1e6));
+}
+
+function writeHrTime(w: ProtobufWriter, time: HrTime): void {
+  w.fixed64Time(time[0], time[1]);
+}
+
+/** The trace fields of a record: flags(8), trace_id(9), span_id(10). */
+function writeSpanContext(w: ProtobufWriter, span: SpanContext): void {
+  if (span.traceFlags) {
+    w.tag(8, FIXED32);
+    w.fixed32(span.traceFlags);
+  }
+  const mark = w.pos;
+  w.tag(9, LENGTH_DELIMITED);
+  if (!w.hexBytes(span.traceId, 16)) {
+    w.pos = mark;
+    return;
+  }
+  const spanMark = w.pos;
+  w.tag(10, LENGTH_DELIMITED);
+  if (!w.hexBytes(span.spanId, 8)) w.pos = spanMark;
+}
+
+/** The fields of a record that the transport hands over directly, without the SDK's LogRecordImpl. */
+export interface LogRecordFields {
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+  readonly severityNumber?: number | undefined;
+  readonly severityText?: string | undefined;
+  readonly body?: AnyValue | undefined;
+  readonly attributes?: Attributes | undefined;
+  readonly eventName?: string | undefined;
+  readonly context?: Context | undefined;
+}
+
+/**
+ * Appends `fields` to `w` as one `ScopeLogs.log_records` field (tag,
+ * length, `LogRecord`), with `observed` (epoch milliseconds) as its observed
+ * time. Encodes what the SDK's `LogRecordImpl` would hold for the same
+ * `Logger.emit()` call: a valid span context only, attributes without
+ * `undefined` values or empty keys. Returns the bytes appended.
+ */
+export function appendLogRecordFields(
+  w: ProtobufWriter,
+  fields: LogRecordFields,
+  observed: number,
+): number {
+  const start = w.pos;
+  w.tag(2, LENGTH_DELIMITED);
+  const record = w.begin(2);
+  w.tag(1, FIXED64);
+  writeMillis(w, fields.timestamp);
+  const severity = fields.severityNumber;
+  if (severity !== undefined && severity !== 0) {
+    w.tag(2, VARINT);
+    w.uint(severity);
+  }
+  if (fields.severityText) {
+    w.tag(3, LENGTH_DELIMITED);
+    w.string(fields.severityText);
+  }
+  if (fields.body !== undefined) {
+    w.tag(5, LENGTH_DELIMITED);
+    const body = w.begin();
+    writeAnyValue(w, fields.body);
+    w.end(body);
+  }
+  if (fields.attributes !== undefined) writeAttributes(w, 6, fields.attributes, true);
+  if (fields.context !== undefined) {
+    const span = trace.getSpanContext(fields.context);
+    if (span !== undefined && isSpanContextValid(span)) writeSpanContext(w, span);
+  }
+  w.tag(11, FIXED64);
+  writeMillis(w, observed);
+  if (fields.eventName) {
+    w.tag(12, LENGTH_DELIMITED);
+    w.string(fields.eventName);
+  }
+  w.end(record, 2);
+  return w.pos - start;
+}
+
+/** Appends an SDK log record to `w` as one `ScopeLogs.log_records` field. Returns the bytes appended. */
+export function appendReadableLogRecord(w: ProtobufWriter, log: ReadableLogRecord): number {
+  const start = w.pos;
+  w.tag(2, LENGTH_DELIMITED);
+  const record = w.begin(2);
+  w.tag(1, FIXED64);
+  writeHrTime(w, log.hrTime);
+  if (log.severityNumber !== undefined && log.severityNumber !== 0) {
+    w.tag(2, VARINT);
+    w.uint(log.severityNumber);
+  }
+  if (log.severityText) {
+    w.tag(3, LENGTH_DELIMITED);
+    w.string(log.severityText);
+  }
+  if (log.body !== undefined) {
+    w.tag(5, LENGTH_DELIMITED);
+    const body = w.begin();
+    writeAnyValue(w, log.body);
+    w.end(body);
+  }
+  if (log.attributes !== undefined) writeAttributes(w, 6, log.attributes, false);
+  if (log.droppedAttributesCount > 0) {
+    w.tag(7, VARINT);
+    w.uint(log.droppedAttributesCount);
+  }
+  if (log.spanContext !== undefined) writeSpanContext(w, log.spanContext);
+  w.tag(11, FIXED64);
+  writeHrTime(w, log.hrTimeObserved);
+  if (log.eventName) {
+    w.tag(12, LENGTH_DELIMITED);
+    w.string(log.eventName);
+  }
+  w.end(record, 2);
+  return w.pos - start;
+}
+
+/**
+ * What goes around a batch of encoded records when it is sent: the
+ * resource and the scope, encoded once per pair and reused for every batch.
+ */
+export class LogsEnvelope {
+  /** `ResourceLogs.resource` field, tag included. */
+  private readonly resourceField: Buffer;
+  /** `ResourceLogs.schema_url` field, tag included, or empty. */
+  private readonly resourceSchema: Buffer;
+  /** `ScopeLogs.scope` field, tag included. */
+  private readonly scopeField: Buffer;
+  /** `ScopeLogs.schema_url` field, tag included, or empty. */
+  private readonly scopeSchema: Buffer;
+
+  constructor(
+    resource: Resource,
+    scope: InstrumentationScope & { attributes?: Attributes; droppedAttributesCount?: number },
+  ) {
+    const w = new ProtobufWriter(1024);
+    w.tag(1, LENGTH_DELIMITED);
+    const r = w.begin(2);
+    writeAttributes(w, 1, resource.attributes, false);
+    w.end(r, 2);
+    this.resourceField = w.copy();
+    this.resourceSchema = schemaField(w, resource.schemaUrl);
+
+    w.reset();
+    w.tag(1, LENGTH_DELIMITED);
+    const s = w.begin(2);
+    w.tag(1, LENGTH_DELIMITED);
+    w.string(scope.name);
+    if (scope.version) {
+      w.tag(2, LENGTH_DELIMITED);
+      w.string(scope.version);
+    }
+    if (scope.attributes !== undefined) writeAttributes(w, 3, scope.attributes, false);
+    if (scope.droppedAttributesCount) {
+      w.tag(4, VARINT);
+      w.uint(scope.droppedAttributesCount);
+    }
+    w.end(s, 2);
+    this.scopeField = w.copy();
+    this.scopeSchema = schemaField(w, scope.schemaUrl);
+  }
+
+  /**
+   * The `ExportLogsServiceRequest` for `records` (concatenated
+   * `ScopeLogs.log_records` fields), as the pieces to send in order: the
+   * records themselves are not copied.
+   */
+  request(records: Buffer): Buffer[] {
+    const scopeLogs = this.scopeField.length + records.length + this.scopeSchema.length;
+    const resourceLogs =
+      this.resourceField.length +
+      1 +
+      varintSize(scopeLogs) +
+      scopeLogs +
+      this.resourceSchema.length;
+    const w = new ProtobufWriter(64 + this.resourceField.length + this.scopeField.length);
+    w.tag(1, LENGTH_DELIMITED);
+    w.uint(resourceLogs);
+    w.buf.set(this.resourceField, w.pos);
+    w.pos += this.resourceField.length;
+    w.tag(2, LENGTH_DELIMITED);
+    w.uint(scopeLogs);
+    w.buf.set(this.scopeField, w.pos);
+    w.pos += this.scopeField.length;
+    const head = w.copy();
+    w.reset();
+    w.buf.set(this.scopeSchema, 0);
+    w.pos = this.scopeSchema.length;
+    w.ensure(this.resourceSchema.length);
+    w.buf.set(this.resourceSchema, w.pos);
+    w.pos += this.resourceSchema.length;
+    return w.pos > 0 ? [head, records, w.copy()] : [head, records];
+  }
+}
+
+/** A `schema_url` field (number 3 in both ResourceLogs and ScopeLogs), or nothing. */
+function schemaField(w: ProtobufWriter, url: string | undefined): Buffer {
+  if (!url) return Buffer.alloc(0);
+  w.reset();
+  w.tag(3, LENGTH_DELIMITED);
+  w.string(url);
+  return w.copy();
+}

@@ -1,0 +1,149 @@
+/**
+ * Where every record a pipeline was given is, at any moment. The counters
+ * move together, so that this always holds exactly:
+ *
+ *     created = exported + dropped (all reasons) + queued + inFlight
+ */
+
+/** Why a record was dropped. Each is also the `error.type` of the self-metrics. */
+export const DROP_REASONS = [
+  /** The queue held its maximum bytes when the record arrived. */
+  'queue_full',
+  /** The record alone is larger than an export batch may be. */
+  'too_large',
+  /** The collector refused it: a status that is not retried, or a partial success. */
+  'rejected',
+  /** Export was retried for longer than `retryMaxElapsedMillis`. */
+  'retries_exhausted',
+  /** Still queued or in flight when the shutdown (or exit) deadline passed. */
+  'shutdown',
+  /** Emitted after the pipeline had shut down. */
+  'already_shutdown',
+] as const;
+
+/** Why a record was dropped; see {@link DROP_REASONS}. */
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** A snapshot of a pipeline's accounting, from {@link LogPipeline.stats}. */
+export interface PipelineStats {
+  /** Records the pipeline was given. */
+  readonly created: number;
+  /** Records the collector acknowledged. */
+  readonly exported: number;
+  /** Records dropped, by reason; every reason is present, most are 0. */
+  readonly dropped: Readonly<Record<DropReason, number>>;
+  /** The sum of {@link PipelineStats.dropped}. */
+  readonly droppedTotal: number;
+  /** Records waiting in memory to be sent. */
+  readonly queued: number;
+  /** Records handed to the exporter and not yet acknowledged (across retries). */
+  readonly inFlight: number;
+  /** Encoded bytes of the queued records. */
+  readonly queuedBytes: number;
+  /** Encoded bytes of the records in flight. */
+  readonly inFlightBytes: number;
+  /** The most bytes the queue and the exports in flight may hold together. */
+  readonly maxQueueBytes: number;
+}
+
+function noDrops(): Record<DropReason, number> {
+  return {
+    queue_full: 0,
+    too_large: 0,
+    rejected: 0,
+    retries_exhausted: 0,
+    shutdown: 0,
+    already_shutdown: 0,
+  };
+}
+
+/** The counters behind {@link PipelineStats}, changed only through its methods. */
+export class Accounting {
+  created = 0;
+  exported = 0;
+  queued = 0;
+  inFlight = 0;
+  queuedBytes = 0;
+  inFlightBytes = 0;
+  /** Records handed to the exporter so far, for `otel.sdk.processor.log.processed`. */
+  handedOff = 0;
+  readonly dropped: Record<DropReason, number> = noDrops();
+  droppedTotal = 0;
+  /** Called after each drop with the reason and count, for the warnings. */
+  onDrop: ((reason: DropReason, count: number) => void) | undefined;
+
+  constructor(readonly maxQueueBytes: number) {}
+
+  /** Bytes the pipeline holds in memory: queued and in flight. */
+  get heldBytes(): number {
+    return this.queuedBytes + this.inFlightBytes;
+  }
+
+  /** A record was given to the pipeline and queued. */
+  enqueue(bytes: number): void {
+    this.created++;
+    this.queued++;
+    this.queuedBytes += bytes;
+  }
+
+  /** A record was given to the pipeline and dropped at once. */
+  refuse(reason: DropReason): void {
+    this.created++;
+    this.drop(reason, 1);
+  }
+
+  /** Queued records leave the queue without being sent (shutdown, spool full, ...). */
+  dropQueued(reason: DropReason, records: number, bytes: number): void {
+    this.queued -= records;
+    this.queuedBytes -= bytes;
+    this.drop(reason, records);
+  }
+
+  /**
+   * Queued records are handed to the exporter; `again` when they were
+   * handed over before (a batch split for size), so they are processed once.
+   */
+  handOff(records: number, bytes: number, again: boolean): void {
+    this.queued -= records;
+    this.queuedBytes -= bytes;
+    this.inFlight += records;
+    this.inFlightBytes += bytes;
+    if (!again) this.handedOff += records;
+  }
+
+  /** Records in flight come back to the front of the queue (a batch split for size). */
+  requeue(records: number, bytes: number): void {
+    this.inFlight -= records;
+    this.inFlightBytes -= bytes;
+    this.queued += records;
+    this.queuedBytes += bytes;
+  }
+
+  /** An export concluded: `exported` acknowledged, the rest of `records` dropped for `reason`. */
+  settle(records: number, bytes: number, exported: number, reason: DropReason): void {
+    this.inFlight -= records;
+    this.inFlightBytes -= bytes;
+    this.exported += exported;
+    if (records > exported) this.drop(reason, records - exported);
+  }
+
+  private drop(reason: DropReason, count: number): void {
+    this.dropped[reason] += count;
+    this.droppedTotal += count;
+    this.onDrop?.(reason, count);
+  }
+
+  snapshot(): PipelineStats {
+    return {
+      created: this.created,
+      exported: this.exported,
+      dropped: { ...this.dropped },
+      droppedTotal: this.droppedTotal,
+      queued: this.queued,
+      inFlight: this.inFlight,
+      queuedBytes: this.queuedBytes,
+      inFlightBytes: this.inFlightBytes,
+      maxQueueBytes: this.maxQueueBytes,
+    };
+  }
+}

@@ -1,0 +1,125 @@
+import { Console } from 'node:console';
+import { warn } from '../warnings.js';
+import { DROP_REASONS, type DropReason, type PipelineStats } from './accounting.js';
+
+/** At most one Node.js warning about drops per this interval. */
+export const DROP_WARNING_INTERVAL_MS = 30_000;
+
+/** The Node.js warning type and code of dropped records (`process.on('warning')` sees them). */
+export const DROP_WARNING_TYPE = 'OtelWinstonWarning';
+export const DROP_WARNING_CODE = 'OTW014';
+
+const REASON_NAMES: Record<DropReason, string> = {
+  queue_full: 'queue full',
+  too_large: 'too large',
+  rejected: 'rejected by the collector',
+  retries_exhausted: 'retries exhausted',
+  shutdown: 'shutdown deadline',
+  already_shutdown: 'after shutdown',
+};
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** "1,200 queue full, 34 shutdown deadline" */
+export function describeDrops(dropped: Readonly<Record<DropReason, number>>): string {
+  return DROP_REASONS.filter((reason) => dropped[reason] > 0)
+    .map((reason) => `${count(dropped[reason])} ${REASON_NAMES[reason]}`)
+    .join(', ');
+}
+
+/**
+ * Tells the user about dropped records without the pipeline that drops
+ * them: a Node.js warning (`process.emitWarning`, printed to stderr unless
+ * `--no-warnings`) at most every 30 s while records are dropped, and one
+ * line on stderr when the pipeline shuts down having dropped any.
+ */
+export class DropReporter {
+  readonly #where: string;
+  readonly #enabled: boolean;
+  readonly #stats: () => PipelineStats;
+  #last = -Infinity;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #pending: Record<DropReason, number> = {
+    queue_full: 0,
+    too_large: 0,
+    rejected: 0,
+    retries_exhausted: 0,
+    shutdown: 0,
+    already_shutdown: 0,
+  };
+  #pendingTotal = 0;
+  #summarized = false;
+
+  /** @param where - the pipeline's destination, for the messages */
+  constructor(where: string, enabled: boolean, stats: () => PipelineStats) {
+    this.#where = where;
+    this.#enabled = enabled;
+    this.#stats = stats;
+  }
+
+  /**
+   * Records were dropped: warn now, or at the end of the current interval.
+   * Drops at the shutdown deadline are left to the summary, which follows them.
+   */
+  dropped(reason: DropReason, n: number): void {
+    if (reason === 'shutdown') return;
+    this.#pending[reason] += n;
+    this.#pendingTotal += n;
+    const now = Date.now();
+    if (now - this.#last >= DROP_WARNING_INTERVAL_MS) {
+      this.#flush(now);
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(
+        () => {
+          this.#timer = undefined;
+          this.#flush(Date.now());
+        },
+        this.#last + DROP_WARNING_INTERVAL_MS - now,
+      );
+      this.#timer.unref();
+    }
+  }
+
+  #flush(now: number): void {
+    if (this.#pendingTotal === 0) return;
+    const what = describeDrops(this.#pending);
+    const total = this.#pendingTotal;
+    for (const reason of DROP_REASONS) this.#pending[reason] = 0;
+    this.#pendingTotal = 0;
+    this.#last = now;
+    const stats = this.#stats();
+    const message =
+      `otel-winston dropped ${count(total)} log record(s) for ${this.#where}: ${what}; ` +
+      `${count(stats.droppedTotal)} of ${count(stats.created)} since start ` +
+      `(LogPipeline#stats() has the details)`;
+    warn('OTW014', message);
+    if (!this.#enabled) return;
+    try {
+      process.emitWarning(message, { type: DROP_WARNING_TYPE, code: DROP_WARNING_CODE });
+    } catch {
+      // A warning listener that throws must not break a log call.
+    }
+  }
+
+  /**
+   * Once, when the pipeline ends: one line on stderr if anything was ever
+   * dropped. Synchronous, so that it works in a process `exit` handler.
+   */
+  summarize(): void {
+    if (this.#summarized) return;
+    this.#summarized = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const stats = this.#stats();
+    if (stats.droppedTotal === 0 || !this.#enabled) return;
+    const line =
+      `otel-winston: ${count(stats.droppedTotal)} of ${count(stats.created)} log records were not delivered ` +
+      `to ${this.#where} (${describeDrops(stats.dropped)}); ${count(stats.exported)} were.`;
+    try {
+      // A Console of its own: the app may have replaced console.error, even with a logger.
+      new Console({ stdout: process.stderr, stderr: process.stderr }).error(line);
+    } catch {
+      // stderr closed: nowhere left to say it.
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The transport's fast path into a {@link LogPipeline}: when a Logger's
+ * provider has the pipeline as its one processor, the transport hands the
+ * record it built straight to the pipeline, which encodes it, instead of
+ * `Logger.emit()` copying it into the SDK's `LogRecordImpl` (attributes
+ * checked and copied one by one) only for the pipeline to read it back.
+ *
+ * The result is the same on the wire (a test compares both paths), because
+ * the fast path is taken only when nothing the SDK would do can differ:
+ *
+ * - the pipeline is the provider's only processor, so no other processor
+ *   misses the record;
+ * - the provider's attribute limits are no stricter than the transport's,
+ *   which already applied its own (the transport still asks
+ *   `Logger.enabled()`, which covers the logger's configuration and a
+ *   provider that has shut down);
+ * - the SDK's `otel.sdk.log.created` counter is still incremented.
+ *
+ * This reads sdk-logs internals (`Logger._sharedState`,
+ * `_instrumentationScope`, checked against sdk-logs 3.x); when they are not
+ * there or not as expected, there is no fast path and `Logger.emit()` is used.
+ */
+import type { LogRecord, Logger } from '@opentelemetry/api';
+import type { BatchTarget } from '../batch/batch-queue.js';
+import { LOG_PIPELINE, type LogPipeline } from './log-pipeline.js';
+
+/** What the transport hands a record to instead of `Logger.emit()`. */
+export interface DirectSink {
+  emit(record: LogRecord): void;
+}
+
+interface SdkLoggerInternals {
+  _instrumentationScope?: unknown;
+  _sharedState?: {
+    resource?: unknown;
+    registeredLogRecordProcessors?: unknown;
+    logRecordLimits?: { attributeCountLimit?: unknown; attributeValueLengthLimit?: unknown };
+    loggerMetrics?: { emitLog?: unknown };
+  };
+}
+
+/** The limits the transport applies to attributes before a record reaches the SDK. */
+export interface TransportAttributeLimits {
+  readonly attributeCountLimit: number;
+  /** Longest attribute string or byte array the transport lets through. */
+  readonly maxAttributeLength: number;
+}
+
+/**
+ * The direct sink for records of `logger`, or `undefined` when its records
+ * must go through `Logger.emit()`. Decided once per logger.
+ */
+export function directSinkFor(
+  logger: Logger,
+  limits: TransportAttributeLimits,
+): DirectSink | undefined {
+  try {
+    const internals = logger as SdkLoggerInternals;
+    const shared = internals._sharedState;
+    const scope = internals._instrumentationScope;
+    const processors = shared?.registeredLogRecordProcessors;
+    if (
+      shared === undefined ||
+      typeof scope !== 'object' ||
+      scope === null ||
+      typeof shared.resource !== 'object' ||
+      shared.resource === null ||
+      !Array.isArray(processors) ||
+      processors.length !== 1 ||
+      (processors[0] as { [LOG_PIPELINE]?: unknown } | undefined)?.[LOG_PIPELINE] !== true
+    ) {
+      return undefined;
+    }
+    const countLimit = shared.logRecordLimits?.attributeCountLimit;
+    const lengthLimit = shared.logRecordLimits?.attributeValueLengthLimit;
+    if (
+      typeof countLimit !== 'number' ||
+      typeof lengthLimit !== 'number' ||
+      countLimit < limits.attributeCountLimit ||
+      (lengthLimit > 0 && lengthLimit < limits.maxAttributeLength)
+    ) {
+      return undefined;
+    }
+    const pipeline = processors[0] as LogPipeline;
+    const target: BatchTarget = pipeline.targetFor(
+      shared.resource as Parameters<LogPipeline['targetFor']>[0],
+      scope as Parameters<LogPipeline['targetFor']>[1],
+    );
+    const metrics = shared.loggerMetrics;
+    const created =
+      typeof metrics?.emitLog === 'function'
+        ? (metrics.emitLog as () => void).bind(metrics)
+        : undefined;
+    return {
+      emit(record) {
+        created?.();
+        pipeline.emitFields(target, record as Parameters<LogPipeline['emitFields']>[1]);
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,418 @@
+/**
+ * The export pipeline of otel-winston: an sdk-logs `LogRecordProcessor`
+ * that encodes each record to OTLP protobuf as it is emitted, holds the
+ * bytes in a queue bounded in bytes, and sends them with retry and backoff,
+ * accounting for every record:
+ *
+ * ```
+ *   onEmit ─encode─▶ BatchQueue ─seal─▶ sealed batches ─▶ LogExporter ─▶ Sender ─▶ collector
+ *   (batch/)          (bytes)           (FIFO)            (retry, probe)  (HTTP, gRPC)
+ * ```
+ *
+ * `stats()` and the summary at shutdown satisfy, at every moment,
+ * `created = exported + dropped + queued + inFlight`.
+ */
+import type { Context } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { Batch, BatchQueue, BatchTarget } from '../batch/batch-queue.js';
+import type { AttemptResult } from '../exporter/attempt.js';
+import { createSender } from '../exporter/create-sender.js';
+import { LogExporter, type ExportOutcome } from '../exporter/log-exporter.js';
+import {
+  appendLogRecordFields,
+  appendReadableLogRecord,
+  type LogRecordFields,
+} from '../otlp/encode-logs.js';
+import { describeError, warn } from '../warnings.js';
+import { Accounting, type PipelineStats } from './accounting.js';
+import { DropReporter } from './drop-report.js';
+import {
+  resolvePipelineSettings,
+  type LogPipelineOptions,
+  type PipelineSettings,
+} from './options.js';
+import { componentName, SelfMetrics } from './self-metrics.js';
+
+/** Marks a {@link LogPipeline}, across copies of this package (CommonJS and ESM builds). */
+export const LOG_PIPELINE = Symbol.for('otel-winston.log-pipeline.v1');
+
+interface Waiter {
+  readonly done: () => boolean;
+  readonly resolve: () => void;
+}
+
+/**
+ * otel-winston's log record processor: encodes at emit, bounds the queue in
+ * bytes, retries through outages, counts every record. The preload installs
+ * it; with a LoggerProvider of your own:
+ *
+ * @example
+ * import { LoggerProvider } from '@opentelemetry/sdk-logs';
+ * import { LogPipeline, OtelTransport } from 'otel-winston';
+ *
+ * const pipeline = new LogPipeline({ maxQueueBytes: 32 * 1024 * 1024 });
+ * const loggerProvider = new LoggerProvider({ processors: [pipeline] });
+ * const transport = new OtelTransport({ loggerProvider });
+ * // later: pipeline.stats() → { created, exported, dropped, queued, inFlight, ... }
+ *
+ * Register it last among the provider's processors: it encodes a record
+ * when it receives it, so a processor after it cannot change what is sent.
+ */
+export class LogPipeline implements LogRecordProcessor {
+  /** @internal */
+  readonly [LOG_PIPELINE] = true;
+
+  readonly #settings: PipelineSettings;
+  readonly #accounting: Accounting;
+  readonly #queue: BatchQueue;
+  readonly #exporter: LogExporter;
+  readonly #metrics: SelfMetrics;
+  readonly #reporter: DropReporter;
+  /** Batches handed to the exporter and not concluded. */
+  readonly #inFlight = new Set<Batch>();
+  /** Flushes and drains waiting for a condition, checked as batches conclude. */
+  #waiters: Waiter[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  /** How many drains run: while any does, every record is sent at once. */
+  #draining = 0;
+  #stopped = false;
+  #shutdown: Promise<void> | undefined;
+
+  /**
+   * @param options - see {@link LogPipelineOptions}; a bad option throws an
+   * `OtelWinstonError` with code `OTW_ERR_INVALID_OPTION`.
+   */
+  constructor(options?: LogPipelineOptions) {
+    const settings = resolvePipelineSettings(options);
+    this.#settings = settings;
+    this.#accounting = new Accounting(settings.maxQueueBytes);
+    this.#queue = new BatchQueue(
+      this.#accounting,
+      {
+        maxQueueBytes: settings.maxQueueBytes,
+        maxBatchRecords: settings.maxExportBatchSize,
+        maxBatchBytes: settings.maxExportBatchBytes,
+      },
+      () => this.#armTimer(),
+      () => this.#schedulePump(),
+    );
+    const { sender, timeoutMillis } = createSender(settings);
+    this.#exporter = new LogExporter(
+      sender,
+      {
+        initialMillis: settings.retryInitialMillis,
+        maxMillis: settings.retryMaxMillis,
+        maxElapsedMillis: settings.retryMaxElapsedMillis,
+      },
+      Math.min(timeoutMillis, settings.exportTimeoutMillis),
+      {
+        onRetry: (result, wait) => this.#onRetry(result, wait),
+        onFinished: (seconds, errorType, status) =>
+          this.#metrics.recordDuration(seconds, errorType, status),
+      },
+    );
+    this.#metrics = new SelfMetrics(
+      this.#accounting,
+      {
+        processor: {
+          'otel.component.type': 'LogPipeline',
+          'otel.component.name': componentName('LogPipeline'),
+        },
+        exporter: {
+          'otel.component.type': sender.componentType,
+          'otel.component.name': componentName(sender.componentType),
+          'server.address': sender.serverAddress,
+          'server.port': sender.serverPort,
+        },
+      },
+      settings.meterProvider,
+    );
+    this.#reporter = new DropReporter(sender.url, settings.dropWarnings, () => this.stats());
+    this.#accounting.onDrop = (reason, n) => this.#reporter.dropped(reason, n);
+  }
+
+  /** Where every record is now; see {@link PipelineStats}. */
+  stats(): PipelineStats {
+    return this.#accounting.snapshot();
+  }
+
+  /** Encodes the record into its batch. Never throws. */
+  onEmit(logRecord: ReadWriteLogRecord, _context?: Context): void {
+    if (this.#stopped) {
+      this.#accounting.refuse('already_shutdown');
+      return;
+    }
+    let target: BatchTarget | undefined;
+    let start = 0;
+    try {
+      target = this.#queue.target(logRecord.resource, logRecord.instrumentationScope);
+      start = target.writer.pos;
+      const size = appendReadableLogRecord(target.writer, logRecord);
+      this.#queue.admit(target, start, size);
+    } catch (error) {
+      this.#unencodable(target, start, error, {
+        timestamp: Date.now(),
+        severityNumber: logRecord.severityNumber,
+        severityText: logRecord.severityText,
+      });
+    }
+  }
+
+  /**
+   * @internal The transport's fast path: a record built by the transport,
+   * encoded without the SDK's `LogRecordImpl`. Used only when this pipeline
+   * is the provider's one processor (see `transport/direct-sink.ts`).
+   */
+  emitFields(target: BatchTarget, fields: LogRecordFields): void {
+    if (this.#stopped) {
+      this.#accounting.refuse('already_shutdown');
+      return;
+    }
+    const start = target.writer.pos;
+    try {
+      this.#queue.admit(target, start, appendLogRecordFields(target.writer, fields, Date.now()));
+    } catch (error) {
+      this.#unencodable(target, start, error, fields);
+    }
+  }
+
+  /** @internal The batch target of a resource and scope, for {@link LogPipeline.emitFields}. */
+  targetFor(resource: Resource, scope: InstrumentationScope): BatchTarget {
+    return this.#queue.target(resource, scope);
+  }
+
+  /**
+   * A record whose values could not be encoded (a getter that throws in a
+   * body given straight to the SDK): it is sent with what is certain, its
+   * time and severity, and a body that says so.
+   */
+  #unencodable(
+    target: BatchTarget | undefined,
+    start: number,
+    error: unknown,
+    fields: LogRecordFields,
+  ): void {
+    warn('OTW001', `a log record could not be encoded: ${describeError(error)}`);
+    try {
+      if (target === undefined) throw error;
+      target.writer.pos = start;
+      const size = appendLogRecordFields(
+        target.writer,
+        {
+          timestamp: fields.timestamp,
+          severityNumber: fields.severityNumber,
+          severityText: typeof fields.severityText === 'string' ? fields.severityText : undefined,
+          body: `[otel-winston: this record could not be encoded: ${describeError(error)}]`,
+          context: fields.context,
+        },
+        Date.now(),
+      );
+      this.#queue.admit(target, start, size);
+    } catch {
+      if (target !== undefined) target.writer.pos = start;
+      this.#accounting.refuse('too_large');
+    }
+  }
+
+  #armTimer(): void {
+    if (this.#draining > 0) {
+      this.#schedulePump();
+      return;
+    }
+    if (this.#timer !== undefined || this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#queue.sealAll();
+      this.#pump();
+    }, this.#settings.scheduledDelayMillis);
+    this.#timer.unref();
+  }
+
+  /** Sends soon, not inside the log call that filled a batch. */
+  #schedulePump(): void {
+    if (this.#immediate !== undefined) return;
+    this.#immediate = setImmediate(() => {
+      this.#immediate = undefined;
+      if (this.#draining > 0) this.#queue.sealAll();
+      this.#pump();
+    });
+    this.#immediate.unref();
+  }
+
+  /** Hands sealed batches to the exporter, oldest first, as far as it takes them. */
+  #pump(): void {
+    this.#metrics.refresh();
+    const limit = this.#settings.maxConcurrentExports;
+    while (this.#exporter.canStart(limit)) {
+      const batch = this.#queue.take();
+      if (batch === undefined) break;
+      this.#accounting.handOff(batch.records, batch.bytes, batch.again);
+      this.#inFlight.add(batch);
+      void this.#send(batch);
+    }
+    this.#wake();
+  }
+
+  async #send(batch: Batch): Promise<void> {
+    let outcome: ExportOutcome;
+    try {
+      const envelope = await batch.target.envelope();
+      outcome = await this.#exporter.export(envelope.request(batch.payload), batch.records);
+    } catch (error) {
+      outcome = {
+        exported: 0,
+        reason: 'rejected',
+        errorType: describeError(error),
+        tooLarge: false,
+      };
+    }
+    // Abandoned at a deadline meanwhile: already counted.
+    if (!this.#inFlight.delete(batch)) return;
+    const halves = outcome.tooLarge ? batch.halve() : undefined;
+    if (halves !== undefined) {
+      this.#accounting.requeue(batch.records, batch.bytes);
+      this.#queue.putBack(halves);
+    } else {
+      this.#accounting.settle(batch.records, batch.bytes, outcome.exported, outcome.reason);
+      this.#metrics.exportConcluded(
+        outcome.exported,
+        batch.records - outcome.exported,
+        outcome.errorType,
+      );
+      if (outcome.exported < batch.records && outcome.reason !== 'shutdown') {
+        warn(
+          'OTW014',
+          `${batch.records - outcome.exported} log record(s) not accepted by ${this.#exporter.sender.url}: ${outcome.errorType ?? outcome.reason}`,
+          'export',
+        );
+      }
+    }
+    this.#pump();
+  }
+
+  #onRetry(result: AttemptResult & { outcome: 'retryable' }, wait: number): void {
+    const a = this.#accounting;
+    warn(
+      'OTW015',
+      `sending log records to ${this.#exporter.sender.url} failed (${result.message}); ` +
+        `retrying in ${Math.round(wait)} ms; ${a.queued + a.inFlight} record(s) held, ` +
+        `${a.heldBytes} of ${a.maxQueueBytes} bytes`,
+    );
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const waiter of this.#waiters) {
+      if (waiter.done()) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.#waiters = still;
+  }
+
+  /**
+   * Resolves when `done()` holds, checked as batches conclude, or after
+   * `timeoutMillis` (with false). The timer keeps the process alive while it
+   * waits: a flush at the end of a script must be able to finish.
+   */
+  #until(done: () => boolean, timeoutMillis: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMillis);
+      const waiter: Waiter = {
+        done,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Whether a batch sealed before `sequence` is still held, sealed or in flight. */
+  #holdsBatchBefore(sequence: number): boolean {
+    for (const batch of this.#inFlight) if (batch.sequence < sequence) return true;
+    return this.#queue.holdsBefore(sequence);
+  }
+
+  /**
+   * Sends everything queued now and resolves when it has been exported or
+   * dropped, or after `exportTimeoutMillis`; records still waiting for the
+   * collector then stay queued (nothing is dropped by a flush).
+   */
+  async forceFlush(): Promise<void> {
+    if (this.#shutdown !== undefined) return this.#shutdown;
+    this.#queue.sealAll();
+    const upTo = this.#queue.nextSequence;
+    this.#pump();
+    await this.#until(() => !this.#holdsBatchBefore(upTo), this.#settings.exportTimeoutMillis);
+  }
+
+  /**
+   * @internal For the exit hooks: sends everything, records that arrive
+   * meanwhile included, until nothing is held or `timeoutMillis` passes;
+   * then drops what is left (reason `shutdown`). Resolves either way.
+   */
+  async drain(timeoutMillis: number): Promise<void> {
+    this.#draining++;
+    try {
+      this.#queue.sealAll();
+      this.#pump();
+      const drained = await this.#until(
+        () => this.#accounting.queued === 0 && this.#accounting.inFlight === 0,
+        timeoutMillis,
+      );
+      if (!drained) this.abandon();
+    } finally {
+      this.#draining--;
+    }
+  }
+
+  /**
+   * @internal Drops everything held now (reason `shutdown`), aborting the
+   * exports in flight. Synchronous: it works in a process `exit` handler.
+   */
+  abandon(): void {
+    this.#queue.dropAll('shutdown');
+    for (const batch of this.#inFlight) {
+      this.#accounting.settle(batch.records, batch.bytes, 0, 'shutdown');
+      this.#metrics.exportConcluded(0, batch.records, 'shutdown');
+    }
+    this.#inFlight.clear();
+    this.#exporter.abort();
+    this.#wake();
+  }
+
+  /**
+   * Sends what is queued, for at most `shutdownTimeoutMillis`; drops what is
+   * left then, stops, and prints one line on stderr if any record was
+   * dropped over the pipeline's life. Runs once.
+   */
+  shutdown(): Promise<void> {
+    return (this.#shutdown ??= this.#stop());
+  }
+
+  async #stop(): Promise<void> {
+    await this.drain(this.#settings.shutdownTimeoutMillis);
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    this.#exporter.shutdown();
+    this.#metrics.shutdown();
+    this.#reporter.summarize();
+  }
+
+  /** @internal For the exit hooks: the summary line, once, now. */
+  summarize(): void {
+    this.#reporter.summarize();
+  }
+}

@@ -1,0 +1,310 @@
+import type { MeterProvider } from '@opentelemetry/api';
+import { checkInteger, invalidOption } from '../errors.js';
+import { readIntegerEnv } from '../limits.js';
+import { readMillisEnv } from '../telemetry/env.js';
+import { warn } from '../warnings.js';
+
+/** An OTLP protocol for logs. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
+
+/**
+ * Options of {@link LogPipeline}. Every option is optional; each falls back
+ * to the environment variable named in its default, then to that default.
+ * Options given in code are checked at once (a bad one throws an
+ * `OtelWinstonError`); a bad environment variable gets a warning and the default.
+ */
+export interface LogPipelineOptions {
+  /**
+   * Where logs go: the full URL of the OTLP logs endpoint.
+   * @default `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` with
+   * `/v1/logs` appended (HTTP), else `http://localhost:4318/v1/logs` (`http://localhost:4317` for gRPC)
+   * @example new LogPipeline({ url: 'https://collector.internal:4318/v1/logs' })
+   */
+  url?: string;
+
+  /**
+   * How logs are sent.
+   * @default `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `'http/protobuf'`
+   * @example new LogPipeline({ protocol: 'grpc' })
+   */
+  protocol?: OtlpProtocol;
+
+  /**
+   * Headers (gRPC metadata) sent with every export, next to the environment's.
+   * @default `OTEL_EXPORTER_OTLP_LOGS_HEADERS`, else `OTEL_EXPORTER_OTLP_HEADERS`, else none
+   * @example new LogPipeline({ headers: { 'api-key': process.env.API_KEY } })
+   */
+  headers?: Record<string, string>;
+
+  /**
+   * Compression of the exports.
+   * @default `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`, else `'none'`
+   * @example new LogPipeline({ compression: 'gzip' })
+   */
+  compression?: 'gzip' | 'none';
+
+  /**
+   * The longest one attempt to send may take, in milliseconds; a slower
+   * attempt is abandoned and retried. `exportTimeoutMillis` caps it too.
+   * @default `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10000
+   * @example new LogPipeline({ timeoutMillis: 5000 })
+   */
+  timeoutMillis?: number;
+
+  /**
+   * The most encoded bytes the pipeline holds in memory: records queued and
+   * exports in flight together. A record that does not fit is dropped and
+   * counted (`queue_full`). The default holds 200,000 records of the
+   * benchmark's structured record (about 280 bytes each).
+   * @default `OTEL_WINSTON_QUEUE_MAX_BYTES`, else 67108864 (64 MiB)
+   * @example new LogPipeline({ maxQueueBytes: 16 * 1024 * 1024 })
+   */
+  maxQueueBytes?: number;
+
+  /**
+   * The most records in one export.
+   * @default `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, else 512
+   * @example new LogPipeline({ maxExportBatchSize: 1024 })
+   */
+  maxExportBatchSize?: number;
+
+  /**
+   * The most encoded bytes in one export; a record larger than this alone is
+   * dropped and counted (`too_large`). 4 MiB is what a gRPC server takes by default.
+   * @default `OTEL_WINSTON_BATCH_MAX_BYTES`, else 4194304 (4 MiB)
+   * @example new LogPipeline({ maxExportBatchBytes: 1024 * 1024 })
+   */
+  maxExportBatchBytes?: number;
+
+  /**
+   * The longest a record waits for its batch to fill before it is sent, in milliseconds.
+   * @default `OTEL_BLRP_SCHEDULE_DELAY`, else 1000
+   * @example new LogPipeline({ scheduledDelayMillis: 200 })
+   */
+  scheduledDelayMillis?: number;
+
+  /**
+   * The longest one attempt may take, in milliseconds (with `timeoutMillis`,
+   * the smaller wins), and the longest `forceFlush()` waits.
+   * @default `OTEL_BLRP_EXPORT_TIMEOUT`, else 30000
+   * @example new LogPipeline({ exportTimeoutMillis: 10000 })
+   */
+  exportTimeoutMillis?: number;
+
+  /**
+   * The most exports in flight at once. While the collector fails, only one
+   * request probes it, whatever this is.
+   * @default `OTEL_WINSTON_EXPORT_CONCURRENCY`, else 2
+   * @example new LogPipeline({ maxConcurrentExports: 4 })
+   */
+  maxConcurrentExports?: number;
+
+  /**
+   * The first wait before a failed export is retried, in milliseconds; each
+   * next wait is 1.5 times longer, ±20%.
+   * @default `OTEL_WINSTON_RETRY_INITIAL_MS`, else 1000
+   * @example new LogPipeline({ retryInitialMillis: 500 })
+   */
+  retryInitialMillis?: number;
+
+  /**
+   * The longest wait between two attempts, in milliseconds: while the
+   * collector is down, it is probed this often. A `Retry-After` from the
+   * collector wins over it.
+   * @default `OTEL_WINSTON_RETRY_MAX_MS`, else 5000
+   * @example new LogPipeline({ retryMaxMillis: 30000 })
+   */
+  retryMaxMillis?: number;
+
+  /**
+   * How long an export is retried before its records are dropped
+   * (`retries_exhausted`), in milliseconds. By default there is no such
+   * limit: records wait for the collector as long as the queue has room.
+   * @default `OTEL_WINSTON_RETRY_MAX_ELAPSED_MS`, else Infinity
+   * @example new LogPipeline({ retryMaxElapsedMillis: 300000 })
+   */
+  retryMaxElapsedMillis?: number;
+
+  /**
+   * The longest `shutdown()` waits for the queue to drain, in milliseconds;
+   * what is left then is dropped and counted (`shutdown`).
+   * @default `OTEL_WINSTON_SHUTDOWN_TIMEOUT`, else 5000
+   * @example new LogPipeline({ shutdownTimeoutMillis: 10000 })
+   */
+  shutdownTimeoutMillis?: number;
+
+  /**
+   * Where the pipeline reports its self-metrics (`otel.sdk.log.created`,
+   * `otel.sdk.processor.log.*`, `otel.sdk.exporter.log.*`, ...).
+   * @default the global MeterProvider, as registered when the pipeline first exports
+   * @example new LogPipeline({ meterProvider })
+   */
+  meterProvider?: MeterProvider;
+
+  /**
+   * Report dropped records locally, without the pipeline: a Node.js warning
+   * (`OTW014`) at most every 30 s while records are dropped, and one line on
+   * stderr at shutdown when any were.
+   * @default true
+   * @example new LogPipeline({ dropWarnings: false })
+   */
+  dropWarnings?: boolean;
+}
+
+/** The pipeline's settings, every option resolved. */
+export interface PipelineSettings {
+  readonly url: string | undefined;
+  readonly protocol: OtlpProtocol;
+  readonly headers: Record<string, string> | undefined;
+  readonly compression: 'gzip' | 'none' | undefined;
+  readonly timeoutMillis: number | undefined;
+  readonly maxQueueBytes: number;
+  readonly maxExportBatchSize: number;
+  readonly maxExportBatchBytes: number;
+  readonly scheduledDelayMillis: number;
+  readonly exportTimeoutMillis: number;
+  readonly maxConcurrentExports: number;
+  readonly retryInitialMillis: number;
+  readonly retryMaxMillis: number;
+  readonly retryMaxElapsedMillis: number;
+  readonly shutdownTimeoutMillis: number;
+  readonly meterProvider: MeterProvider | undefined;
+  readonly dropWarnings: boolean;
+}
+
+export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_EXPORT_BATCH_BYTES = 4 * 1024 * 1024;
+const MAX_TIMER = 2_147_483_647;
+/** A queue must hold at least one batch of small records. */
+const MIN_QUEUE_BYTES = 64 * 1024;
+const MIN_BATCH_BYTES = 1024;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function checkMillis(name: string, value: unknown, allowInfinity = false): void {
+  if (value === undefined) return;
+  const ok =
+    typeof value === 'number' &&
+    value > 0 &&
+    (value <= MAX_TIMER || (allowInfinity && value === Infinity));
+  if (!ok) {
+    const upper = allowInfinity ? `${MAX_TIMER}, or Infinity` : String(MAX_TIMER);
+    throw invalidOption(name, `a number of milliseconds from 1 to ${upper}`, value);
+  }
+}
+
+function checkOptions(options: unknown): LogPipelineOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) {
+    throw invalidOption('options', 'an object', options);
+  }
+  const o = options as LogPipelineOptions;
+  if (o.url !== undefined) {
+    let ok = typeof o.url === 'string';
+    try {
+      if (ok) new URL(o.url);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw invalidOption('url', 'an absolute URL', o.url);
+  }
+  if (o.protocol !== undefined && !PROTOCOLS.includes(o.protocol)) {
+    throw invalidOption('protocol', `one of ${PROTOCOLS.join(', ')}`, o.protocol);
+  }
+  if (
+    o.headers !== undefined &&
+    (typeof o.headers !== 'object' ||
+      o.headers === null ||
+      Object.values(o.headers).some((v) => typeof v !== 'string'))
+  ) {
+    throw invalidOption('headers', 'an object of string values', o.headers);
+  }
+  if (o.compression !== undefined && o.compression !== 'gzip' && o.compression !== 'none') {
+    throw invalidOption('compression', "'gzip' or 'none'", o.compression);
+  }
+  checkInteger('maxQueueBytes', o.maxQueueBytes, MIN_QUEUE_BYTES, Number.MAX_SAFE_INTEGER);
+  checkInteger('maxExportBatchSize', o.maxExportBatchSize, 1, 1_000_000);
+  checkInteger('maxExportBatchBytes', o.maxExportBatchBytes, MIN_BATCH_BYTES, 1 << 30);
+  checkInteger('maxConcurrentExports', o.maxConcurrentExports, 1, 64);
+  checkMillis('timeoutMillis', o.timeoutMillis);
+  checkMillis('scheduledDelayMillis', o.scheduledDelayMillis);
+  checkMillis('exportTimeoutMillis', o.exportTimeoutMillis);
+  checkMillis('retryInitialMillis', o.retryInitialMillis);
+  checkMillis('retryMaxMillis', o.retryMaxMillis);
+  checkMillis('retryMaxElapsedMillis', o.retryMaxElapsedMillis, true);
+  checkMillis('shutdownTimeoutMillis', o.shutdownTimeoutMillis);
+  if (o.dropWarnings !== undefined && typeof o.dropWarnings !== 'boolean') {
+    throw invalidOption('dropWarnings', 'a boolean', o.dropWarnings);
+  }
+  if (
+    o.meterProvider !== undefined &&
+    typeof (o.meterProvider as { getMeter?: unknown } | null)?.getMeter !== 'function'
+  ) {
+    throw invalidOption('meterProvider', 'a MeterProvider', o.meterProvider);
+  }
+  return o;
+}
+
+function protocolFromEnv(env: Env): OtlpProtocol {
+  for (const name of ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') continue;
+    if ((PROTOCOLS as readonly string[]).includes(raw)) return raw as OtlpProtocol;
+    warn(
+      'OTW004',
+      `Expected ${name} to be one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(raw)}; using http/protobuf`,
+      name,
+    );
+    return 'http/protobuf';
+  }
+  return 'http/protobuf';
+}
+
+/**
+ * The settings of a pipeline: `options` first, then the environment, then
+ * the defaults. Throws an `OtelWinstonError` for a bad option.
+ */
+export function resolvePipelineSettings(
+  options: LogPipelineOptions | undefined,
+  env: Env = process.env,
+): PipelineSettings {
+  const o = checkOptions(options);
+  const int = (names: string[], fallback: number, min: number): number =>
+    readIntegerEnv(env, names, fallback, min);
+  const exportTimeoutMillis =
+    o.exportTimeoutMillis ?? readMillisEnv(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000);
+  const retryInitialMillis =
+    o.retryInitialMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_INITIAL_MS', 1000);
+  return {
+    url: o.url,
+    protocol: o.protocol ?? protocolFromEnv(env),
+    headers: o.headers,
+    compression: o.compression,
+    timeoutMillis: o.timeoutMillis,
+    maxQueueBytes:
+      o.maxQueueBytes ??
+      int(['OTEL_WINSTON_QUEUE_MAX_BYTES'], DEFAULT_MAX_QUEUE_BYTES, MIN_QUEUE_BYTES),
+    maxExportBatchSize: o.maxExportBatchSize ?? int(['OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'], 512, 1),
+    maxExportBatchBytes:
+      o.maxExportBatchBytes ??
+      int(['OTEL_WINSTON_BATCH_MAX_BYTES'], DEFAULT_MAX_EXPORT_BATCH_BYTES, MIN_BATCH_BYTES),
+    scheduledDelayMillis:
+      o.scheduledDelayMillis ?? readMillisEnv(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000),
+    exportTimeoutMillis,
+    maxConcurrentExports:
+      o.maxConcurrentExports ?? Math.min(64, int(['OTEL_WINSTON_EXPORT_CONCURRENCY'], 2, 1)),
+    retryInitialMillis,
+    retryMaxMillis: Math.max(
+      retryInitialMillis,
+      o.retryMaxMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_MS', 5000),
+    ),
+    retryMaxElapsedMillis:
+      o.retryMaxElapsedMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_ELAPSED_MS', Infinity),
+    shutdownTimeoutMillis:
+      o.shutdownTimeoutMillis ?? readMillisEnv(env, 'OTEL_WINSTON_SHUTDOWN_TIMEOUT', 5000),
+    meterProvider: o.meterProvider,
+    dropWarnings: o.dropWarnings ?? true,
+  };
+}

@@ -1,0 +1,51 @@
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { LogPipeline } from '../pipeline/log-pipeline.js';
+import { warn } from '../warnings.js';
+import { readListEnv } from './env.js';
+import { requireHere } from './require-here.js';
+
+/** The log processors the preload installs, and the pipeline among them. */
+export interface LogProcessors {
+  readonly processors: LogRecordProcessor[];
+  /** The `otlp` exporter's pipeline, for the exit hooks. */
+  readonly pipeline: LogPipeline | undefined;
+}
+
+const EXPORTERS = ['otlp', 'console', 'none'];
+
+/**
+ * The log processors for `OTEL_LOGS_EXPORTER`, as the Node SDK would make
+ * them, except that `otlp` (the default) is a {@link LogPipeline} instead of
+ * the SDK's `BatchLogRecordProcessor` and OTLP exporter. `undefined` for
+ * `none`: the SDK then starts no LoggerProvider, as it does itself.
+ */
+export function logProcessorsFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LogProcessors | undefined {
+  const listed = readListEnv(env, 'OTEL_LOGS_EXPORTER') ?? ['otlp'];
+  if (listed.includes('none')) return undefined;
+  const unknown = listed.filter((name) => !EXPORTERS.includes(name));
+  if (unknown.length > 0) {
+    warn(
+      'OTW004',
+      `Unknown OTEL_LOGS_EXPORTER value(s) ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${EXPORTERS.join(', ')}`,
+      'OTEL_LOGS_EXPORTER',
+    );
+  }
+  const names = new Set(listed.filter((name) => EXPORTERS.includes(name)));
+  if (names.size === 0) names.add('otlp');
+  const processors: LogRecordProcessor[] = [];
+  let pipeline: LogPipeline | undefined;
+  if (names.has('console')) {
+    const { ConsoleLogRecordExporter, SimpleLogRecordProcessor } = requireHere(
+      '@opentelemetry/sdk-logs',
+    ) as typeof import('@opentelemetry/sdk-logs');
+    processors.push(new SimpleLogRecordProcessor({ exporter: new ConsoleLogRecordExporter() }));
+  }
+  if (names.has('otlp')) {
+    pipeline = new LogPipeline();
+    // Last: it encodes each record when it gets it, after the others have seen it.
+    processors.push(pipeline);
+  }
+  return { processors, pipeline };
+}

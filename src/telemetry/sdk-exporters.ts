@@ -1,0 +1,148 @@
+/**
+ * The SDK's OTLP/HTTP trace exporter and metric reader, built as the Node
+ * SDK builds them from the environment (the upstream configuration,
+ * serializers and export delegate, used as they are), with one part
+ * replaced: the transport, by {@link ExitAwareTransport}. Upstream retries
+ * on ref'd timers for up to the export timeout (10 s), which kept a short
+ * script with no collector alive long after its last line; these exports
+ * end at the exit deadline with the logs.
+ *
+ * Only `otlp` over `http/protobuf` (the default) or `http/json` is built
+ * here; for anything else (gRPC, console, prometheus, none, several
+ * exporters) the Node SDK builds its own, as before.
+ */
+import type { NodeSDK } from '@opentelemetry/sdk-node';
+import type { ExportAborter } from '../exporter/abort.js';
+import type { RetryPolicy } from '../exporter/backoff.js';
+import { HttpEndpoint, type HttpSenderConfig } from '../exporter/http-sender.js';
+import { ExitAwareTransport } from '../exporter/sdk-transport.js';
+import { readListEnv, readMillisEnv } from './env.js';
+import { requireHere } from './require-here.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+type NodeSdkConfiguration = NonNullable<ConstructorParameters<typeof NodeSDK>[0]>;
+type SpanExporter = NonNullable<NodeSdkConfiguration['traceExporter']>;
+type MetricReader = NonNullable<NodeSdkConfiguration['metricReaders']>[number];
+
+/** What `OTEL_<SIGNAL>_EXPORTER` and the protocol variables ask for, when it is built here. */
+function httpProtocolFor(
+  env: Env,
+  signal: 'TRACES' | 'METRICS',
+): 'http/protobuf' | 'http/json' | undefined {
+  const exporters = readListEnv(env, `OTEL_${signal}_EXPORTER`);
+  if (exporters !== undefined && (exporters.length !== 1 || exporters[0] !== 'otlp'))
+    return undefined;
+  const protocol =
+    env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
+  if (protocol === undefined || protocol === '' || protocol === 'http/protobuf')
+    return 'http/protobuf';
+  return protocol === 'http/json' ? 'http/json' : undefined;
+}
+
+interface Upstream {
+  base: {
+    OTLPExporterBase: new (delegate: unknown) => SpanExporter;
+    createOtlpNetworkExportDelegate: (
+      options: unknown,
+      serializer: unknown,
+      metrics: unknown,
+      transport: ExitAwareTransport,
+    ) => unknown;
+  };
+  nodeHttp: {
+    convertLegacyHttpOptions: (
+      config: object,
+      signal: string,
+      path: string,
+      headers: Record<string, string>,
+    ) => HttpSenderConfig & { timeoutMillis: number; concurrencyLimit: number };
+    createOtlpHttpExporterMetrics: (
+      type: string,
+      helper: unknown,
+      url: string,
+      meterProvider: undefined,
+    ) => unknown;
+  };
+  transformer: Record<string, unknown>;
+}
+
+function upstream(): Upstream {
+  return {
+    base: requireHere('@opentelemetry/otlp-exporter-base') as Upstream['base'],
+    nodeHttp: requireHere('@opentelemetry/otlp-exporter-base/node-http') as Upstream['nodeHttp'],
+    transformer: requireHere('@opentelemetry/otlp-transformer') as Record<string, unknown>,
+  };
+}
+
+/** The export delegate of an upstream OTLP/HTTP exporter of `signal`, on an {@link ExitAwareTransport}. */
+function delegateFor(
+  u: Upstream,
+  signal: 'TRACES' | 'METRICS',
+  json: boolean,
+  policy: RetryPolicy,
+  aborter: ExportAborter,
+): unknown {
+  const kind = signal === 'TRACES' ? 'Trace' : 'Metrics';
+  const options = u.nodeHttp.convertLegacyHttpOptions({}, signal, `v1/${signal.toLowerCase()}`, {
+    'Content-Type': json ? 'application/json' : 'application/x-protobuf',
+  });
+  const componentType = `otlp_http${json ? '_json' : ''}_${signal === 'TRACES' ? 'span' : 'metric'}_exporter`;
+  const metrics = u.nodeHttp.createOtlpHttpExporterMetrics(
+    componentType,
+    u.transformer[`${kind}ExporterMetricsHelper`],
+    options.url,
+    undefined,
+  );
+  const serializer = u.transformer[`${json ? 'Json' : 'Protobuf'}${kind}Serializer`];
+  const transport = new ExitAwareTransport(new HttpEndpoint(options), policy, aborter);
+  return u.base.createOtlpNetworkExportDelegate(options, serializer, metrics, transport);
+}
+
+/** The trace exporter and metric reader to give the Node SDK, where they are built here. */
+export interface SdkExporters {
+  readonly traceExporter?: SpanExporter;
+  readonly metricReaders?: MetricReader[];
+}
+
+/** Builds what {@link httpProtocolFor} allows; the rest is left to the Node SDK. */
+export function sdkExportersFromEnv(
+  env: Env,
+  policy: RetryPolicy,
+  aborter: ExportAborter,
+): SdkExporters {
+  const traces = httpProtocolFor(env, 'TRACES');
+  const metrics = httpProtocolFor(env, 'METRICS');
+  if (traces === undefined && metrics === undefined) return {};
+  const u = upstream();
+  const out: { traceExporter?: SpanExporter; metricReaders?: MetricReader[] } = {};
+  if (traces !== undefined) {
+    out.traceExporter = new u.base.OTLPExporterBase(
+      delegateFor(u, 'TRACES', traces === 'http/json', policy, aborter),
+    );
+  }
+  if (metrics !== undefined) {
+    const { OTLPMetricExporterBase } = requireHere('@opentelemetry/exporter-metrics-otlp-http') as {
+      OTLPMetricExporterBase: new (delegate: unknown, config: object) => unknown;
+    };
+    const { PeriodicExportingMetricReader } = requireHere(
+      '@opentelemetry/sdk-metrics',
+    ) as typeof import('@opentelemetry/sdk-metrics');
+    const exporter = new OTLPMetricExporterBase(
+      delegateFor(u, 'METRICS', metrics === 'http/json', policy, aborter),
+      {},
+    );
+    // As the Node SDK reads them: the timeout no longer than the interval.
+    const interval = readMillisEnv(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
+    const timeout = Math.min(interval, readMillisEnv(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000));
+    out.metricReaders = [
+      new PeriodicExportingMetricReader({
+        exporter: exporter as ConstructorParameters<
+          typeof PeriodicExportingMetricReader
+        >[0]['exporter'],
+        exportIntervalMillis: interval,
+        exportTimeoutMillis: timeout,
+      }),
+    ];
+  }
+  return out;
+}
