@@ -76,6 +76,12 @@ export interface TelemetryOptions {
 export interface Telemetry {
   /** Flushes everything and stops the SDK; safe to call more than once. */
   shutdown(): Promise<void>;
+  /**
+   * The log pipeline that exports the records (`OTEL_LOGS_EXPORTER=otlp`,
+   * the default); `undefined` when logs are not exported over OTLP.
+   * @example startTelemetry().logPipeline?.stats()
+   */
+  readonly logPipeline: LogPipeline | undefined;
 }
 
 interface TelemetryState {
@@ -333,6 +339,9 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
     aborter.abort();
   };
   const telemetry: Telemetry = {
+    get logPipeline() {
+      return pipeline;
+    },
     shutdown() {
       return (stopping ??= (async () => {
         for (const fn of undo.splice(0).reverse()) fn();
