@@ -95,8 +95,15 @@ export class LogExporter {
     return this.#active < limit && (this.#probe === undefined || this.#active === 0);
   }
 
-  /** Sends one request of `records` records, retrying as the policy allows. Never rejects. */
-  async export(request: readonly Buffer[], records: number): Promise<ExportOutcome> {
+  /**
+   * Sends one request of `records` records, retrying as the policy allows.
+   * It counts as running from this call on, while `request` is still being
+   * made. Never rejects.
+   */
+  async export(
+    request: readonly Buffer[] | Promise<readonly Buffer[]>,
+    records: number,
+  ): Promise<ExportOutcome> {
     this.#active++;
     const token = {};
     const signal = this.#aborter.signal;
@@ -104,7 +111,8 @@ export class LogExporter {
     let last: AttemptResult | undefined;
     let outcome: ExportOutcome;
     try {
-      outcome = await this.#attempts(token, request, records, signal, started, (r) => (last = r));
+      const pieces = await request;
+      outcome = await this.#attempts(token, pieces, records, signal, started, (r) => (last = r));
     } catch (error) {
       // Not expected: the senders never reject. Keep the records counted.
       outcome = { exported: 0, reason: 'rejected', errorType: String(error), tooLarge: false };

@@ -19,6 +19,8 @@ export const DROP_REASONS = [
   'shutdown',
   /** Emitted after the pipeline had shut down. */
   'already_shutdown',
+  /** Could not be encoded even with a placeholder body and no attributes (not seen in practice). */
+  'unencodable',
 ] as const;
 
 /** Why a record was dropped; see {@link DROP_REASONS}. */
@@ -54,6 +56,7 @@ function noDrops(): Record<DropReason, number> {
     retries_exhausted: 0,
     shutdown: 0,
     already_shutdown: 0,
+    unencodable: 0,
   };
 }
 
@@ -67,6 +70,9 @@ export class Accounting {
   inFlightBytes = 0;
   /** Records handed to the exporter so far, for `otel.sdk.processor.log.processed`. */
   handedOff = 0;
+  /** Records ever queued, and their bytes: the mean record size. */
+  enqueuedRecords = 0;
+  enqueuedBytes = 0;
   readonly dropped: Record<DropReason, number> = noDrops();
   droppedTotal = 0;
   /** Called after each drop with the reason and count, for the warnings. */
@@ -84,6 +90,8 @@ export class Accounting {
     this.created++;
     this.queued++;
     this.queuedBytes += bytes;
+    this.enqueuedRecords++;
+    this.enqueuedBytes += bytes;
   }
 
   /** A record was given to the pipeline and dropped at once. */

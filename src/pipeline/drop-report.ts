@@ -16,6 +16,7 @@ const REASON_NAMES: Record<DropReason, string> = {
   retries_exhausted: 'retries exhausted',
   shutdown: 'shutdown deadline',
   already_shutdown: 'after shutdown',
+  unencodable: 'could not be encoded',
 };
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -46,6 +47,7 @@ export class DropReporter {
     retries_exhausted: 0,
     shutdown: 0,
     already_shutdown: 0,
+    unencodable: 0,
   };
   #pendingTotal = 0;
   #summarized = false;

@@ -19,12 +19,13 @@ import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-
 import { Batch, BatchQueue, BatchTarget } from '../batch/batch-queue.js';
 import type { AttemptResult } from '../exporter/attempt.js';
 import { createSender } from '../exporter/create-sender.js';
-import { LogExporter, type ExportOutcome } from '../exporter/log-exporter.js';
+import { LogExporter } from '../exporter/log-exporter.js';
 import {
   appendLogRecordFields,
   appendReadableLogRecord,
   type LogRecordFields,
 } from '../otlp/encode-logs.js';
+import type { ProtobufWriter } from '../otlp/protobuf-writer.js';
 import { describeError, warn } from '../warnings.js';
 import { Accounting, type PipelineStats } from './accounting.js';
 import { DropReporter } from './drop-report.js';
@@ -150,21 +151,30 @@ export class LogPipeline implements LogRecordProcessor {
     try {
       target = this.#queue.target(logRecord.resource, logRecord.instrumentationScope);
       start = target.writer.pos;
-      const size = appendReadableLogRecord(target.writer, logRecord);
-      this.#queue.admit(target, start, size);
+      this.#queue.admit(target, start, appendReadableLogRecord(target.writer, logRecord));
     } catch (error) {
-      this.#unencodable(target, start, error, {
-        timestamp: Date.now(),
-        severityNumber: logRecord.severityNumber,
-        severityText: logRecord.severityText,
-      });
+      this.#salvage(target, start, error, (w, body, attributes) =>
+        appendReadableLogRecord(w, {
+          hrTime: logRecord.hrTime,
+          hrTimeObserved: logRecord.hrTimeObserved,
+          spanContext: logRecord.spanContext,
+          severityText: logRecord.severityText,
+          severityNumber: logRecord.severityNumber,
+          eventName: logRecord.eventName,
+          resource: logRecord.resource,
+          instrumentationScope: logRecord.instrumentationScope,
+          droppedAttributesCount: logRecord.droppedAttributesCount,
+          body,
+          attributes: attributes ? logRecord.attributes : {},
+        }),
+      );
     }
   }
 
   /**
    * @internal The transport's fast path: a record built by the transport,
    * encoded without the SDK's `LogRecordImpl`. Used only when this pipeline
-   * is the provider's one processor (see `transport/direct-sink.ts`).
+   * is the provider's one processor (see `fast-path.ts`).
    */
   emitFields(target: BatchTarget, fields: LogRecordFields): void {
     if (this.#stopped) {
@@ -175,7 +185,13 @@ export class LogPipeline implements LogRecordProcessor {
     try {
       this.#queue.admit(target, start, appendLogRecordFields(target.writer, fields, Date.now()));
     } catch (error) {
-      this.#unencodable(target, start, error, fields);
+      this.#salvage(target, start, error, (w, body, attributes) =>
+        appendLogRecordFields(
+          w,
+          { ...fields, body, attributes: attributes ? fields.attributes : undefined },
+          Date.now(),
+        ),
+      );
     }
   }
 
@@ -185,36 +201,31 @@ export class LogPipeline implements LogRecordProcessor {
   }
 
   /**
-   * A record whose values could not be encoded (a getter that throws in a
-   * body given straight to the SDK): it is sent with what is certain, its
-   * time and severity, and a body that says so.
+   * A record whose values could not be encoded (a getter that throws, in a
+   * body given straight to the SDK): it is sent with what can be, a body that
+   * says so and its attributes, else without them.
    */
-  #unencodable(
+  #salvage(
     target: BatchTarget | undefined,
     start: number,
     error: unknown,
-    fields: LogRecordFields,
+    encode: (w: ProtobufWriter, body: string, attributes: boolean) => number,
   ): void {
     warn('OTW001', `a log record could not be encoded: ${describeError(error)}`);
-    try {
-      if (target === undefined) throw error;
+    const body = `[otel-winston: this record could not be encoded: ${describeError(error)}]`;
+    if (target !== undefined) {
+      for (const attributes of [true, false]) {
+        target.writer.pos = start;
+        try {
+          this.#queue.admit(target, start, encode(target.writer, body, attributes));
+          return;
+        } catch {
+          // Its attributes cannot be encoded either: try without them.
+        }
+      }
       target.writer.pos = start;
-      const size = appendLogRecordFields(
-        target.writer,
-        {
-          timestamp: fields.timestamp,
-          severityNumber: fields.severityNumber,
-          severityText: typeof fields.severityText === 'string' ? fields.severityText : undefined,
-          body: `[otel-winston: this record could not be encoded: ${describeError(error)}]`,
-          context: fields.context,
-        },
-        Date.now(),
-      );
-      this.#queue.admit(target, start, size);
-    } catch {
-      if (target !== undefined) target.writer.pos = start;
-      this.#accounting.refuse('too_large');
     }
+    this.#accounting.refuse('unencodable');
   }
 
   #armTimer(): void {
@@ -257,18 +268,9 @@ export class LogPipeline implements LogRecordProcessor {
   }
 
   async #send(batch: Batch): Promise<void> {
-    let outcome: ExportOutcome;
-    try {
-      const envelope = await batch.target.envelope();
-      outcome = await this.#exporter.export(envelope.request(batch.payload), batch.records);
-    } catch (error) {
-      outcome = {
-        exported: 0,
-        reason: 'rejected',
-        errorType: describeError(error),
-        tooLarge: false,
-      };
-    }
+    // Handed to the exporter now, so that it counts this export before the envelope is ready.
+    const request = batch.target.envelope().then((envelope) => envelope.request(batch.payload));
+    const outcome = await this.#exporter.export(request, batch.records);
     // Abandoned at a deadline meanwhile: already counted.
     if (!this.#inFlight.delete(batch)) return;
     const halves = outcome.tooLarge ? batch.halve() : undefined;
@@ -407,7 +409,7 @@ export class LogPipeline implements LogRecordProcessor {
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;
     this.#exporter.shutdown();
-    this.#metrics.shutdown();
+    // The self-metrics stay registered: a final collection still sees the last counts.
     this.#reporter.summarize();
   }
 

@@ -32,10 +32,15 @@ import {
 } from '@opentelemetry/api';
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
-import { DROP_REASONS, type Accounting, type DropReason } from './accounting.js';
+import type { Accounting, DropReason } from './accounting.js';
 
 /** Drops that happen before a record reaches the exporter (the processor's `error.type`). */
-const PROCESSOR_DROPS: readonly DropReason[] = ['queue_full', 'too_large', 'already_shutdown'];
+const PROCESSOR_DROPS: readonly DropReason[] = [
+  'queue_full',
+  'too_large',
+  'already_shutdown',
+  'unencodable',
+];
 
 /** The pipeline's and its exporter's identity in the metrics. */
 export interface ComponentIdentity {
@@ -58,7 +63,6 @@ export class SelfMetrics {
   readonly #identity: ComponentIdentity;
   /** Records the exporter concluded, by final `error.type` ('' for success). */
   readonly #exported = new Map<string, number>();
-  /** Records dropped between the exporter handoff and the export (shutdown of the queue), by reason. */
   readonly #explicit: MeterProvider | undefined;
   #provider: MeterProvider | undefined;
   #meter: Meter | undefined;
@@ -151,18 +155,16 @@ export class SelfMetrics {
     this.#callback = (result) => {
       result.observe(created, a.created);
       result.observe(processed, a.handedOff, processor);
+      // Every reason from the start, 0 included, so that rate() sees a series' first drops.
       for (const reason of PROCESSOR_DROPS) {
-        if (a.dropped[reason] > 0) {
-          result.observe(processed, a.dropped[reason], { ...processor, 'error.type': reason });
-        }
+        result.observe(processed, a.dropped[reason], { ...processor, 'error.type': reason });
       }
       // Records still queued when the shutdown deadline passed were never handed to the exporter.
       const queuedAtShutdown = a.dropped.shutdown - (this.#exported.get('shutdown') ?? 0);
-      if (queuedAtShutdown > 0) {
-        result.observe(processed, queuedAtShutdown, { ...processor, 'error.type': 'shutdown' });
-      }
+      result.observe(processed, queuedAtShutdown, { ...processor, 'error.type': 'shutdown' });
       result.observe(queueSize, a.queued, processor);
-      const mean = a.created > 0 && a.queuedBytes > 0 ? a.queuedBytes / a.queued : 0;
+      // The cap is in bytes: in records, what is queued plus what the free bytes hold at the mean size.
+      const mean = a.enqueuedRecords > 0 ? a.enqueuedBytes / a.enqueuedRecords : 0;
       const free = a.maxQueueBytes - a.heldBytes;
       result.observe(
         queueCapacity,
@@ -227,10 +229,4 @@ export class SelfMetrics {
     this.#callback = undefined;
     this.#observables = [];
   }
-
-  shutdown(): void {
-    this.#unregister();
-  }
 }
-
-export { DROP_REASONS };

@@ -1,6 +1,6 @@
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { LogPipeline } from '../pipeline/log-pipeline.js';
-import { warn } from '../warnings.js';
+import { describeError, warn } from '../warnings.js';
 import { readListEnv } from './env.js';
 import { requireHere } from './require-here.js';
 
@@ -43,9 +43,14 @@ export function logProcessorsFromEnv(
     processors.push(new SimpleLogRecordProcessor({ exporter: new ConsoleLogRecordExporter() }));
   }
   if (names.has('otlp')) {
-    pipeline = new LogPipeline();
-    // Last: it encodes each record when it gets it, after the others have seen it.
-    processors.push(pipeline);
+    try {
+      pipeline = new LogPipeline();
+      // Last: it encodes each record when it gets it, after the others have seen it.
+      processors.push(pipeline);
+    } catch (error) {
+      // Only the environment configures it here: a header gRPC cannot carry, say.
+      warn('OTW011', `logs are not exported: ${describeError(error)}`, 'logs');
+    }
   }
   return { processors, pipeline };
 }

@@ -3,8 +3,18 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { parse } from 'yaml';
+import { LogPipeline } from '../../src/index.js';
 import { goTool, ROOT } from '../helpers/collector.js';
+import {
+  prometheusLabelName,
+  prometheusMetricName,
+  prometheusSeries,
+  queryNames,
+} from '../helpers/prometheus-names.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 const yaml = <T>(path: string): T => parse(read(path)) as T;
@@ -45,6 +55,80 @@ function runOnBrokenCopy<T>(path: string, from: string, to: string, check: (copy
 
 /** The component type of an id such as `otlp_http/loki`. */
 const typeOf = (id: string): string => id.split('/')[0]!;
+
+interface DashboardPanel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource?: { uid: string };
+  targets?: Array<{ expr: string; datasource: { uid: string }; legendFormat?: string }>;
+}
+
+/** The panels under a row, as Grafana places them: by position, from the row to the next one. */
+function rowPanels(panels: DashboardPanel[], title: string): DashboardPanel[] {
+  const sorted = [...panels].sort((a, b) => a.gridPos.y - b.gridPos.y || a.gridPos.x - b.gridPos.x);
+  const start = sorted.findIndex((p) => p.type === 'row' && p.title === title);
+  if (start < 0) return [];
+  const end = sorted.findIndex((p, i) => i > start && p.type === 'row');
+  return sorted.slice(start + 1, end < 0 ? undefined : end);
+}
+
+/** A MetricReader that collects when asked to, and exports nowhere. */
+class CollectingReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/**
+ * The LogPipeline's self-metrics, collected in-process. Its collector is
+ * unreachable (nothing listens on port 9) and its queue is the smallest
+ * allowed, so records are also dropped (queue_full) and an export fails
+ * (ECONNREFUSED, given up after 50 ms): the metrics carry `error.type`.
+ * Collected before and after shutdown: the pipeline unregisters its
+ * callbacks when it shuts down, so what the last collection reports is what
+ * the callbacks observed last.
+ */
+async function collectPipelineMetrics(): Promise<MetricData[]> {
+  const reader = new CollectingReader();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const pipeline = new LogPipeline({
+    meterProvider,
+    url: 'http://127.0.0.1:9/v1/logs',
+    maxQueueBytes: 64 * 1024,
+    scheduledDelayMillis: 1,
+    retryInitialMillis: 10,
+    retryMaxMillis: 10,
+    retryMaxElapsedMillis: 50,
+    shutdownTimeoutMillis: 20,
+    dropWarnings: false,
+  });
+  const logger = new LoggerProvider({ processors: [pipeline] }).getLogger('stack-config-test');
+  const metrics: MetricData[] = [];
+  const collect = async (): Promise<void> => {
+    const { resourceMetrics, errors } = await reader.collect();
+    expect(errors).to.deep.equal([]);
+    metrics.push(...resourceMetrics.scopeMetrics.flatMap((s) => s.metrics));
+  };
+  try {
+    for (let i = 0; i < 1000; i++) logger.emit({ body: `record ${i} ${'x'.repeat(100)}` });
+    await waitUntil(
+      () => `an export to conclude: ${JSON.stringify(pipeline.stats())}`,
+      () => {
+        const s = pipeline.stats();
+        return s.exported + s.dropped.rejected + s.dropped.retries_exhausted > 0;
+      },
+    );
+    await collect();
+    for (let i = 0; i < 20; i++) logger.emit({ body: `at shutdown ${i}` });
+  } finally {
+    await pipeline.shutdown();
+  }
+  logger.emit({ body: 'after shutdown' });
+  await collect();
+  await meterProvider.shutdown();
+  return metrics;
+}
 
 describe('the local stack: collector configuration, builder manifest, compose file, Grafana provisioning', function () {
   this.timeout(60_000);
@@ -274,6 +358,9 @@ describe('the local stack: collector configuration, builder manifest, compose fi
       'stack/grafana/provisioning/datasources/datasources.yaml',
     ).datasources;
     const byUid = new Map(datasources.map((d) => [d.uid, d]));
+    const dashboard = JSON.parse(read('stack/grafana/dashboards/otel-winston.json')) as {
+      panels: DashboardPanel[];
+    };
 
     it('has Prometheus, Loki and Tempo, at the compose services', () => {
       expect(byUid.get('prometheus')).to.include({
@@ -317,27 +404,197 @@ describe('the local stack: collector configuration, builder manifest, compose fi
       ).to.equal(true);
       expect(mounts.some((m) => m.target === '/etc/grafana/provisioning')).to.equal(true);
 
-      const dashboard = JSON.parse(read('stack/grafana/dashboards/otel-winston.json')) as {
-        panels: Array<{
-          title: string;
-          datasource: { uid: string };
-          targets: Array<{ expr: string; datasource: { uid: string } }>;
-        }>;
-      };
       const titles = dashboard.panels.map((p) => p.title);
       expect(titles).to.include.members([
         'Log records by severity',
         'Error records',
         'Request latency (p50, p95, p99)',
+        'Log pipeline (SDK)',
       ]);
       expect(titles.some((t) => t.startsWith('Collector:'))).to.equal(true);
+      const ids = dashboard.panels.map((p) => p.id);
+      expect(new Set(ids).size, 'panel ids').to.equal(ids.length);
       for (const panel of dashboard.panels) {
-        expect(byUid.has(panel.datasource.uid), panel.title).to.equal(true);
-        for (const target of panel.targets) {
-          expect(target.datasource.uid).to.equal(panel.datasource.uid);
+        if (panel.type === 'row') continue;
+        expect(byUid.has(panel.datasource!.uid), panel.title).to.equal(true);
+        for (const target of panel.targets!) {
+          expect(target.datasource.uid).to.equal(panel.datasource!.uid);
           expect(target.expr, panel.title).to.be.a('string').and.not.equal('');
         }
       }
+    });
+
+    describe('the "Log pipeline (SDK)" row', () => {
+      const panels = rowPanels(dashboard.panels, 'Log pipeline (SDK)');
+      // Labels every series gets from the resource: job (service.namespace/service.name),
+      // instance (service.instance.id, which the SDK's default "service" detector sets) and
+      // the attributes prometheus.yml promotes.
+      const resourceLabels = [
+        'job',
+        'instance',
+        ...yaml<{ otlp: { promote_resource_attributes: string[] } }>(
+          'stack/prometheus/prometheus.yml',
+        ).otlp.promote_resource_attributes.map(prometheusLabelName),
+      ];
+      /** Series name → label names, as Prometheus stores the pipeline's self-metrics. */
+      let series: Map<string, Set<string>>;
+
+      before(async () => {
+        series = new Map();
+        for (const metric of await collectPipelineMetrics()) {
+          for (const [name, labels] of prometheusSeries(metric, resourceLabels)) {
+            const known = series.get(name) ?? new Set();
+            for (const label of labels) known.add(label);
+            series.set(name, known);
+          }
+        }
+      });
+
+      it('has the panels a team running the pipeline needs, each on Prometheus and filtered by the service', () => {
+        expect(panels.map((p) => p.title)).to.deep.equal([
+          'Log pipeline: queue fill (bytes held ÷ byte cap)',
+          'Log pipeline: records queued and in flight',
+          'Log pipeline: records dropped, by error.type',
+          'Log pipeline: records exported vs failed',
+          'Log pipeline: records created vs exported',
+          'Log pipeline: export duration (mean)',
+        ]);
+        for (const panel of panels) {
+          expect(panel.datasource!.uid, panel.title).to.equal('prometheus');
+          for (const target of panel.targets!) {
+            for (const selector of queryNames(target.expr).selectors) {
+              expect(selector.text, panel.title).to.include('job=~"(.+/)?$service"');
+            }
+          }
+        }
+        const drops = panels.find((p) => p.title.includes('dropped'))!.targets!;
+        expect(drops.map((t) => t.legendFormat)).to.deep.equal([
+          'dropped before export: {{error_type}}',
+          'export failed: {{error_type}}',
+        ]);
+      });
+
+      // The rule (see test/helpers/prometheus-names.ts for the source lines): Prometheus 3.5's
+      // OTLP receiver, with the default translation_strategy UnderscoreEscapingWithSuffixes
+      // (prometheus.yml sets no other), splits a name at every character other than
+      // [A-Za-z0-9:] and joins the parts with `_`; appends the unit (s → seconds, By → bytes)
+      // unless it is an annotation in braces such as {log_record}, which adds nothing; appends
+      // `_total` to monotonic sums only (not to up-down counters); stores a histogram as
+      // `_bucket` (le), `_sum` and `_count`; turns attribute keys into labels the same way
+      // (error.type → error_type); maps service.name to job and service.instance.id to
+      // instance, and other resource attributes to target_info unless promoted.
+      // (prometheus/prometheus v3.5.0 storage/remote/write_handler.go and
+      // otlptranslator/prometheusremotewrite/helper.go; prometheus/otlptranslator@2573485683d5
+      // metric_namer.go and normalize_label.go.)
+      it('translates names as Prometheus 3.5’s OTLP receiver does (cases from otlptranslator’s own tests)', () => {
+        const cases: Array<[string, string, Parameters<typeof prometheusMetricName>[2], string]> = [
+          ['system.filesystem.usage', 'By', 'gauge', 'system_filesystem_usage_bytes'],
+          ['system.io', 'By', 'monotonic_counter', 'system_io_bytes_total'],
+          [
+            'network_transmitted_bytes_total',
+            'By',
+            'monotonic_counter',
+            'network_transmitted_bytes_total',
+          ],
+          [
+            'system.network.dropped',
+            '{packets}',
+            'monotonic_counter',
+            'system_network_dropped_total',
+          ],
+          ['system.network.dropped', '{packets}', 'gauge', 'system_network_dropped'],
+          ['apache.workers', 'connections', 'gauge', 'apache_workers_connections'],
+          ['hw.fan.speed_ratio', '1', 'gauge', 'hw_fan_speed_ratio'],
+          ['objects', '1', 'monotonic_counter', 'objects_total'],
+          ['astro.light.speed_limit', 'm/s', 'gauge', 'astro_light_speed_limit_meters_per_second'],
+          [
+            'active_directory.ds.replication.object.rate',
+            '{objects}/s',
+            'gauge',
+            'active_directory_ds_replication_object_rate_per_second',
+          ],
+          ['broken.metric.speed', 'km/°', 'gauge', 'broken_metric_speed_km'],
+          [
+            'system.disk.operation_time',
+            's',
+            'monotonic_counter',
+            'system_disk_operation_time_seconds_total',
+          ],
+        ];
+        for (const [name, unit, type, expected] of cases) {
+          expect(prometheusMetricName(name, unit, type), `${name} (${unit}, ${type})`).to.equal(
+            expected,
+          );
+        }
+        expect(prometheusLabelName('otel.component.name')).to.equal('otel_component_name');
+        expect(prometheusLabelName('_private')).to.equal('key_private');
+        expect(prometheusLabelName('2xx')).to.equal('key_2xx');
+      });
+
+      it('the pipeline’s metrics, as Prometheus names them', () => {
+        expect([...series.keys()].sort()).to.deep.equal([
+          'otel_sdk_exporter_log_exported_total',
+          'otel_sdk_exporter_log_inflight',
+          'otel_sdk_exporter_operation_duration_seconds_bucket',
+          'otel_sdk_exporter_operation_duration_seconds_count',
+          'otel_sdk_exporter_operation_duration_seconds_sum',
+          'otel_sdk_log_created_total',
+          'otel_sdk_processor_log_processed_total',
+          'otel_sdk_processor_log_queue_capacity',
+          'otel_sdk_processor_log_queue_size',
+          'otel_winston_processor_log_queue_capacity_bytes',
+          'otel_winston_processor_log_queue_size_bytes',
+        ]);
+        expect(
+          [...series.get('otel_sdk_processor_log_processed_total')!].sort(),
+        ).to.include.members([
+          'error_type',
+          'instance',
+          'job',
+          'otel_component_name',
+          'otel_component_type',
+          'service_name',
+        ]);
+      });
+
+      it('queries only series the pipeline emits, and only labels they have', () => {
+        const names = [...series.keys()];
+        // The check is not vacuous: the name without its `_total` is not a series.
+        expect(names.some(queryNames('otel_sdk_log_created').selectors[0]!.matchesName)).to.equal(
+          false,
+        );
+        let checked = 0;
+        for (const panel of panels) {
+          for (const target of panel.targets!) {
+            const { selectors, grouping } = queryNames(target.expr);
+            expect(selectors, target.expr).to.not.be.empty;
+            const queryLabels = new Set<string>();
+            for (const selector of selectors) {
+              const matched = names.filter(selector.matchesName);
+              expect(
+                matched,
+                `${panel.title}: ${selector.text} selects none of ${names.join(', ')}`,
+              ).to.not.be.empty;
+              const labels = new Set(matched.flatMap((name) => [...series.get(name)!]));
+              for (const label of selector.labels) {
+                expect(
+                  labels.has(label),
+                  `${panel.title}: ${selector.text}: no label ${label}`,
+                ).to.equal(true);
+              }
+              for (const label of labels) queryLabels.add(label);
+              checked++;
+            }
+            for (const label of grouping) {
+              expect(
+                queryLabels.has(label),
+                `${panel.title}: ${target.expr}: by ${label}`,
+              ).to.equal(true);
+            }
+          }
+        }
+        expect(checked).to.be.greaterThan(10);
+      });
     });
   });
 });

@@ -1,0 +1,111 @@
+import * as grpc from '@grpc/grpc-js';
+import { decodeLogsProtobuf, type DecodedLogRecord } from '../../src/otlp/decode-logs.js';
+import { waitUntil } from './wait.js';
+
+const EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+
+/** Bytes in, bytes out: the receiver decodes requests itself. */
+const passThrough = (bytes: Buffer): Buffer => bytes;
+
+/** How the receiver answers one Export call. */
+export type GrpcAnswer =
+  /** OK, with these `ExportLogsServiceResponse` bytes (default: empty, a full success). */
+  | { readonly response: Buffer }
+  /** This status, with these trailers. */
+  | { readonly code: grpc.status; readonly details?: string; readonly metadata?: grpc.Metadata }
+  /** No answer at all: the call stays open until the client gives up or the server closes. */
+  | 'hang';
+
+/** One Export call, as it arrived. */
+export interface GrpcExport {
+  readonly records: DecodedLogRecord[];
+  readonly metadata: grpc.Metadata;
+}
+
+/** A real grpc-js server with the OTLP logs service on 127.0.0.1, insecure. */
+export interface GrpcLogsReceiver {
+  /** `http://127.0.0.1:<port>`, for `url` or `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`. */
+  readonly url: string;
+  /** Every call, in order, whatever it was answered. */
+  readonly calls: readonly GrpcExport[];
+  /** The records of the calls answered OK. */
+  readonly logs: readonly DecodedLogRecord[];
+  /** Decides the answer to call `n` (0-based); by default every call is answered OK. */
+  answer: (n: number) => GrpcAnswer;
+  waitForCalls(count: number, timeoutMillis?: number): Promise<void>;
+  waitForLogs(count: number, timeoutMillis?: number): Promise<void>;
+  /** Ends every open call and stops the server. */
+  close(): void;
+}
+
+/** Starts a {@link GrpcLogsReceiver} on a free port; `options` such as `grpc.max_receive_message_length`. */
+export async function startGrpcReceiver(
+  options: grpc.ServerOptions = {},
+): Promise<GrpcLogsReceiver> {
+  const server = new grpc.Server(options);
+  const calls: GrpcExport[] = [];
+  const logs: DecodedLogRecord[] = [];
+  let url = '';
+  const receiver: GrpcLogsReceiver = {
+    get url() {
+      return url;
+    },
+    calls,
+    logs,
+    answer: () => ({ response: Buffer.alloc(0) }),
+    waitForCalls: (count, timeoutMillis = 10_000) =>
+      waitUntil(
+        () => `${count} gRPC calls (got ${calls.length})`,
+        () => calls.length >= count,
+        timeoutMillis,
+      ).then(() => undefined),
+    waitForLogs: (count, timeoutMillis = 10_000) =>
+      waitUntil(
+        () => `${count} records over gRPC (got ${logs.length})`,
+        () => logs.length >= count,
+        timeoutMillis,
+      ).then(() => undefined),
+    close: () => server.forceShutdown(),
+  };
+  server.addService(
+    {
+      export: {
+        path: EXPORT_PATH,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: passThrough,
+        requestDeserialize: passThrough,
+        responseSerialize: passThrough,
+        responseDeserialize: passThrough,
+      },
+    },
+    {
+      export: (
+        call: grpc.ServerUnaryCall<Buffer, Buffer>,
+        callback: grpc.sendUnaryData<Buffer>,
+      ) => {
+        const records = decodeLogsProtobuf(call.request);
+        const answer = receiver.answer(calls.length);
+        calls.push({ records, metadata: call.metadata });
+        if (answer === 'hang') return;
+        if ('response' in answer) {
+          logs.push(...records);
+          callback(null, answer.response);
+          return;
+        }
+        callback({
+          code: answer.code,
+          details: answer.details ?? '',
+          metadata: answer.metadata ?? new grpc.Metadata(),
+        });
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  url = `http://127.0.0.1:${port}`;
+  return receiver;
+}
