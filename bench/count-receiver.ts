@@ -29,6 +29,11 @@ export interface CountingReceiver {
   readonly url: string;
   readonly count: () => number;
   waitFor(total: number, timeoutMs: number): Promise<void>;
+  /**
+   * Resolves with the count once it reaches `total`, or has not grown for
+   * `quietMs`, or after `timeoutMs`: for runs that may lose records.
+   */
+  settle(total: number, quietMs: number, timeoutMs: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,16 @@ export async function startCountingReceiver(): Promise<CountingReceiver> {
           throw new Error(`the receiver got ${count} records, expected ${total}`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
+    },
+    async settle(total, quietMs, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let last = count;
+      let lastChange = Date.now();
+      while (count < total && Date.now() < deadline && Date.now() - lastChange < quietMs) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        if (count !== last) [last, lastChange] = [count, Date.now()];
+      }
+      return count;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,132 +1,161 @@
 /**
- * One benchmark scenario in its own process: sets up a winston logger with one
- * transport, logs WARMUP + N records inside an active span and a request
- * context, flushes, and prints one JSON line of measurements.
+ * One benchmark scenario in its own process, started by `transport.bench.ts`
+ * with an IPC channel: a winston logger (`format.json()`) with one pipeline
+ * logs a steady warm-up, flushes, lets GC settle, tells the orchestrator, and
+ * on its word measures one workload and sends back a {@link Measurement}.
  *
- * Usage: node --import tsx bench/scenario.ts <ours|ours-no-request|official|file> <workload> <N> <otlp-url> [warmup]
+ * Usage (with an IPC channel): node --expose-gc --import tsx bench/scenario.ts
+ *   <pipeline> <steady|burst> <records> <warmup> <otlp-logs-url>
  */
 import { context } from '@opentelemetry/api';
-import { logs as apiLogs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { OpenTelemetryTransportV3 } from '@opentelemetry/winston-transport';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { OtelTransport, runWithRequestContext } from 'otel-winston';
+import { runWithRequestContext, type PipelineStats } from 'otel-winston';
 import winston from 'winston';
-import type TransportStream from 'winston-transport';
+import { startInterval, startLoopDelay, type LoopDelay } from './measure.js';
+import { createPipeline } from './pipelines.js';
+import {
+  PIPELINES,
+  WORKLOADS,
+  type Measurement,
+  type OrchestratorMessage,
+  type Pipeline,
+  type PipelineCounts,
+  type ScenarioMessage,
+  type Workload,
+} from './run-protocol.js';
 
-const [scenario = 'ours', workload = 'structured', countArg = '100000', url = '', warmupArg] =
+/** Log calls between two yields to the event loop in the steady workload. */
+const GROUP = 100;
+
+const [pipelineArg = '', workloadArg = '', recordsArg = '', warmupArg = '', endpoint = ''] =
   process.argv.slice(2);
-const N = Number(countArg);
-const WARMUP = warmupArg === undefined ? Math.min(20_000, N) : Number(warmupArg);
-const BATCH = 500;
+if (!PIPELINES.includes(pipelineArg as Pipeline) || !WORKLOADS.includes(workloadArg as Workload))
+  throw new Error(`Expected a pipeline and a workload, got ${pipelineArg} ${workloadArg}`);
+if (process.send === undefined)
+  throw new Error('Expected an IPC channel: run by transport.bench.ts');
+const workload = workloadArg as Workload;
+const N = Number(recordsArg);
+const WARMUP = Number(warmupArg);
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const tracer = new TracerProvider().getTracer('bench');
-
-let provider: LoggerProvider | undefined;
-let dir: string | undefined;
-let transport: TransportStream;
-
-if (scenario === 'file') {
-  dir = mkdtempSync(join(tmpdir(), 'otel-winston-bench-'));
-  transport = new winston.transports.File({ filename: join(dir, 'app.log') });
-} else {
-  provider = new LoggerProvider({
-    processors: [
-      new BatchLogRecordProcessor({
-        exporter: new OTLPLogExporter({ url: `${url}/v1/logs` }),
-        maxQueueSize: N + WARMUP,
-        maxExportBatchSize: 512,
-      }),
-    ],
-  });
-  if (scenario === 'ours') {
-    transport = new OtelTransport({ loggerProvider: provider });
-  } else if (scenario === 'ours-no-request') {
-    transport = new OtelTransport({ loggerProvider: provider, includeRequestContext: false });
-  } else {
-    apiLogs.setGlobalLoggerProvider(provider as never);
-    transport = new OpenTelemetryTransportV3();
-  }
-}
-
+const under = createPipeline(pipelineArg as Pipeline, endpoint);
 const logger = winston.createLogger({
   level: 'info',
   format: winston.format.json(),
-  transports: [transport],
+  transports: [under.transport],
 });
 
-function logOne(i: number): void {
-  if (workload === 'plain') {
-    logger.info('request handled');
-  } else {
-    logger.info('order placed', {
-      orderId: `o-${i}`,
-      userId: 'u-42',
-      items: 3,
-      total: 99.5,
-      cart: { skus: ['A1', 'B2', 'C3'], coupon: null },
+/** `count` log calls of the structured record, in one request: an active span and a request context. */
+function request(first: number, count: number): void {
+  tracer.startActiveSpan('request', (span) => {
+    runWithRequestContext({ requestId: `r-${first}`, userId: 'u-42', route: '/orders' }, () => {
+      for (let i = first; i < first + count; i++) {
+        logger.info('order placed', {
+          orderId: `o-${i}`,
+          userId: 'u-42',
+          items: 3,
+          total: 99.5,
+          cart: { skus: ['A1', 'B2', 'C3'], coupon: null },
+        });
+      }
     });
-  }
+    span.end();
+  });
 }
 
-async function run(count: number): Promise<void> {
-  for (let done = 0; done < count; done += BATCH) {
-    const n = Math.min(BATCH, count - done);
-    tracer.startActiveSpan('request', (span) => {
-      runWithRequestContext({ requestId: `r-${done}`, userId: 'u-42', route: '/orders' }, () => {
-        for (let i = 0; i < n; i++) logOne(done + i);
-      });
-      span.end();
-    });
-    // Let the batch processor export between requests, as a service would.
+async function steady(count: number): Promise<void> {
+  for (let done = 0; done < count; done += GROUP) {
+    request(done, Math.min(GROUP, count - done));
     await yieldToLoop();
   }
 }
 
-/** Waits until every record has left: exported over OTLP, or written to the file. */
-async function flush(final: boolean): Promise<void> {
-  if (provider !== undefined) {
-    await provider.forceFlush();
-  } else if (final) {
-    await new Promise<void>((resolve) => {
-      transport.once('finish', () => resolve());
-      logger.end();
-    });
+/**
+ * Resolves when winston has handed every record to the transport. With a
+ * transport that calls back at once this is immediate; checked all the same.
+ */
+async function delivered(): Promise<void> {
+  while (logger.writableLength + logger.readableLength + under.transport.writableLength > 0)
+    await yieldToLoop();
+}
+
+function countsBetween(before: PipelineStats, after: PipelineStats): PipelineCounts {
+  const dropped: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(after.dropped)) {
+    const d = n - before.dropped[reason as keyof PipelineStats['dropped']];
+    if (d > 0) dropped[reason] = d;
   }
+  return {
+    created: after.created - before.created,
+    exported: after.exported - before.exported,
+    dropped,
+    held: after.queued + after.inFlight,
+    identityHolds:
+      after.created === after.exported + after.droppedTotal + after.queued + after.inFlight,
+  };
 }
 
-await run(WARMUP);
-await flush(false);
-globalThis.gc?.();
-
-const cpuBefore = process.cpuUsage();
-const wallBefore = process.hrtime.bigint();
-await run(N);
-await flush(true);
-const wallNs = Number(process.hrtime.bigint() - wallBefore);
-const cpu = process.cpuUsage(cpuBefore);
-
-let fileBytes: number | undefined;
-if (dir !== undefined) {
-  fileBytes = statSync(join(dir, 'app.log')).size;
-  rmSync(dir, { recursive: true, force: true });
+function send(message: ScenarioMessage): Promise<void> {
+  return new Promise((resolve, reject) =>
+    process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve())),
+  );
 }
-await provider?.shutdown();
-console.log(
-  JSON.stringify({
-    scenario,
-    workload,
-    records: N,
-    warmup: WARMUP,
-    wallMs: wallNs / 1e6,
-    cpuUs: cpu.user + cpu.system,
-    fileBytes,
-  }),
-);
+
+// Warm-up: every hot path optimised, then nothing held and little garbage left.
+await steady(WARMUP);
+await delivered();
+await under.flush();
+for (let i = 0; i < 3; i++) {
+  globalThis.gc?.();
+  await yieldToLoop();
+}
+await new Promise<void>((resolve) => {
+  process.once('message', (message: OrchestratorMessage) => {
+    if (message.type === 'measure') resolve();
+  });
+  void send({ type: 'warmed' });
+});
+
+const statsBefore = under.stats?.();
+const interval = startInterval();
+let burstLoopMs: number | undefined;
+let heldBytesAfterLoop: number | undefined;
+let delay: LoopDelay;
+if (workload === 'steady') {
+  delay = startLoopDelay();
+  await steady(N);
+} else {
+  const loopStart = performance.now();
+  request(0, N);
+  burstLoopMs = performance.now() - loopStart;
+  interval.sampleRss();
+  const held = under.stats?.();
+  if (held !== undefined) heldBytesAfterLoop = held.queuedBytes + held.inFlightBytes;
+  // The loop blocks the event loop by construction; what counts is the export after it.
+  delay = startLoopDelay();
+}
+await delivered();
+await under.flush();
+const loopDelay = delay.stop();
+const measured = interval.stop();
+const statsAfter = under.stats?.();
+
+const measurement: Measurement = {
+  records: N,
+  wallMs: measured.wallMs,
+  cpuUs: measured.cpuUs,
+  loopDelayP99Ms: loopDelay.p99Ms,
+  loopDelayMaxMs: loopDelay.maxMs,
+  rssGrowthMiB: measured.rssGrowthMiB,
+  burstLoopMs,
+  pipeline:
+    statsBefore !== undefined && statsAfter !== undefined
+      ? { ...countsBetween(statsBefore, statsAfter), heldBytesAfterLoop }
+      : undefined,
+};
+await send({ type: 'measured', measurement });
+await under.shutdown();
+process.disconnect();

@@ -1,152 +1,167 @@
 /**
- * `npm run bench`: this transport against `@opentelemetry/winston-transport`,
- * both into sdk-logs with a BatchLogRecordProcessor and the OTLP protobuf
- * exporter to a loopback receiver, and winston → File as the floor. Each run
- * of a scenario is its own process; rounds alternate the scenarios so a drift
- * in machine speed hits all of them alike; ratios are taken round by round.
- * Writes docs/benchmarks.md.
+ * `npm run bench`: five winston pipelines (see `pipelines.ts`), each with a
+ * steady and a burst workload, every run its own process (`scenario.ts`)
+ * exporting to a counting receiver in this process. Rounds alternate the
+ * order of the pipelines; ratios are taken round by round. Writes
+ * docs/benchmarks.md, and exits with 1 when LogPipeline lost or mislaid a record.
+ *
+ * BENCH_ROUNDS (default 3), BENCH_RECORDS (200,000), BENCH_WARMUP (50,000).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { startCountingReceiver } from './count-receiver.js';
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { startCountingReceiver, type CountingReceiver } from './count-receiver.js';
+import { renderReport } from './report.js';
+import { cpuPerRecord, loss, problemsOf, rate, type Run } from './results.js';
+import {
+  PIPELINES,
+  WORKLOADS,
+  type Measurement,
+  type OrchestratorMessage,
+  type Pipeline,
+  type ScenarioMessage,
+  type Workload,
+} from './run-protocol.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
-// Long enough for every scenario's hot path to be optimised: a service runs in steady state.
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 50_000);
-const SCENARIOS = ['ours-no-request', 'official', 'ours', 'file'] as const;
-const WORKLOADS = ['structured', 'plain'] as const;
-
-type Scenario = (typeof SCENARIOS)[number];
-type Workload = (typeof WORKLOADS)[number];
-
-interface Result {
-  scenario: Scenario;
-  workload: Workload;
-  records: number;
-  warmup: number;
-  wallMs: number;
-  cpuUs: number;
+function positiveInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(`Expected ${name} to be a positive integer, got \`${raw}\``);
+  return value;
 }
 
-const receiver = await startCountingReceiver();
-const results: Result[] = [];
+const ROUNDS = positiveInteger('BENCH_ROUNDS', 3);
+const RECORDS = positiveInteger('BENCH_RECORDS', 200_000);
+// Long enough for every pipeline's hot path to be optimised: a service runs in steady state.
+const WARMUP = positiveInteger('BENCH_WARMUP', 50_000);
+/** A run that takes longer than this is stuck: it is killed and the benchmark fails. */
+const RUN_TIMEOUT_MS = 5 * 60_000;
+/** After a run, how long the receiver's count may stay still before it is final. */
+const RECEIVER_QUIET_MS = 500;
+const RECEIVER_TIMEOUT_MS = 30_000;
 
-// Asynchronous: the receiver runs in this process and must keep answering.
-async function runScenario(scenario: Scenario, workload: Workload): Promise<Result> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      '--expose-gc',
-      '--import',
-      'tsx',
-      'bench/scenario.ts',
-      scenario,
-      workload,
-      String(RECORDS),
-      receiver.url,
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
+const SCENARIO = fileURLToPath(new URL('./scenario.ts', import.meta.url));
+/** The package root: where `--import tsx` and the self-reference `otel-winston` resolve. */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The environment without `OTEL_*`: every pipeline runs with its code defaults. */
+const scenarioEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_')),
+);
+
+/** Runs one scenario process; resolves with its measurement and the records the receiver got. */
+async function runScenario(
+  receiver: CountingReceiver,
+  pipeline: Pipeline,
+  workload: Workload,
+): Promise<{ measurement: Measurement; received: number | undefined }> {
+  const child = fork(
+    SCENARIO,
+    [pipeline, workload, String(RECORDS), String(WARMUP), `${receiver.url}/v1/logs`],
+    {
+      execArgv: ['--expose-gc', '--import', 'tsx'],
+      cwd: ROOT,
+      env: scenarioEnv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
   );
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Result;
+  const killer = setTimeout(() => child.kill(), RUN_TIMEOUT_MS);
+  let countAtStart: number | undefined;
+  let measurement: Measurement | undefined;
+  child.on('message', (message: ScenarioMessage) => {
+    if (message.type === 'warmed') {
+      // The warm-up has been flushed: every one of its records was acknowledged, so counted.
+      countAtStart = receiver.count();
+      child.send({ type: 'measure' } satisfies OrchestratorMessage);
+    } else if (message.type === 'measured') {
+      measurement = message.measurement;
+    }
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('close', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(killer);
+  if (code !== 0 || measurement === undefined || countAtStart === undefined)
+    throw new Error(
+      `${pipeline} ${workload}: the scenario exited with ${signal ?? code} before reporting`,
+    );
+  if (pipeline === 'floor') return { measurement, received: undefined };
+  const count = await receiver.settle(
+    countAtStart + RECORDS,
+    RECEIVER_QUIET_MS,
+    RECEIVER_TIMEOUT_MS,
+  );
+  return { measurement, received: count - countAtStart };
 }
 
-for (let round = 1; round <= ROUNDS; round++) {
-  for (const workload of WORKLOADS) {
-    // Alternate the order each round, so neither transport always runs first.
-    const order = round % 2 === 0 ? [...SCENARIOS].reverse() : SCENARIOS;
-    for (const scenario of order) {
-      const before = receiver.count();
-      const result = await runScenario(scenario, workload);
-      if (scenario !== 'file') {
-        const expected = result.records + result.warmup;
-        await receiver.waitFor(before + expected, 30_000);
-        const got = receiver.count() - before;
-        if (got !== expected)
-          throw new Error(`${scenario}: the receiver got ${got} records, expected ${expected}`);
+function describe(run: Run): string {
+  const m = run.measurement;
+  const lost = loss(run);
+  const parts = [
+    `round ${run.round}`,
+    run.workload.padEnd(6),
+    run.pipeline.padEnd(10),
+    `${Math.round(rate(run)).toLocaleString('en-US').padStart(9)} records/s`,
+    `${cpuPerRecord(run).toFixed(2).padStart(6)} µs CPU/record`,
+    `p99 delay ${m.loopDelayP99Ms === undefined ? '—' : `${m.loopDelayP99Ms.toFixed(2)} ms`}`,
+    `RSS +${m.rssGrowthMiB.toFixed(1)} MiB`,
+    `loss ${lost === undefined ? '—' : lost.toLocaleString('en-US')}`,
+  ];
+  if (m.burstLoopMs !== undefined) parts.push(`loop ${Math.round(m.burstLoopMs)} ms`);
+  if (m.pipeline !== undefined) {
+    const { dropped, heldBytesAfterLoop: held } = m.pipeline;
+    parts.push(
+      `stats().dropped ${Object.keys(dropped).length > 0 ? JSON.stringify(dropped) : 'none'}`,
+    );
+    if (held !== undefined) parts.push(`held ${(held / 2 ** 20).toFixed(1)} MiB after the loop`);
+  }
+  return parts.join('  ');
+}
+
+const started = Date.now();
+const loadAverage = loadavg();
+const receiver = await startCountingReceiver();
+const runs: Run[] = [];
+const failures: string[] = [];
+try {
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Alternate the order each round, so that no pipeline always runs first.
+    const order = round % 2 === 0 ? [...PIPELINES].reverse() : PIPELINES;
+    for (const workload of WORKLOADS) {
+      for (const pipeline of order) {
+        const run: Run = {
+          round,
+          pipeline,
+          workload,
+          ...(await runScenario(receiver, pipeline, workload)),
+        };
+        runs.push(run);
+        console.log(describe(run));
+        for (const problem of problemsOf(run)) {
+          const failure = `round ${round} ${workload} ${pipeline}: ${problem}`;
+          failures.push(failure);
+          console.error(`FAILED: ${failure}`);
+        }
       }
-      results.push(result);
-      console.log(
-        `round ${round} ${workload.padEnd(10)} ${scenario.padEnd(8)} ${(result.cpuUs / result.records).toFixed(2).padStart(6)} µs CPU/record  ${Math.round(
-          result.records / (result.wallMs / 1000),
-        )
-          .toLocaleString('en-US')
-          .padStart(9)} records/s`,
-      );
     }
   }
-}
-await receiver.close();
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const of = (scenario: Scenario, workload: Workload) =>
-  results.filter((r) => r.scenario === scenario && r.workload === workload);
-const cpuPerRecord = (r: Result) => r.cpuUs / r.records;
-const rate = (r: Result) => r.records / (r.wallMs / 1000);
-
-const NAMES: Record<Scenario, string> = {
-  'ours-no-request':
-    'otel-winston `OtelTransport`, `includeRequestContext: false` (same record as the official)',
-  ours: 'otel-winston `OtelTransport`, default (+3 request-context attributes per record)',
-  official: '`@opentelemetry/winston-transport`',
-  file: 'winston → File (floor, no OpenTelemetry)',
-};
-
-const pkg = (name: string): string =>
-  (
-    JSON.parse(
-      readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8'),
-    ) as { version: string }
-  ).version;
-
-const lines: string[] = [
-  '# Benchmarks',
-  '',
-  'Generated by `npm run bench` (`bench/transport.bench.ts`); do not edit by hand.',
-  '',
-  `- Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; Node ${process.version}.`,
-  `- Versions: winston ${pkg('winston')}, @opentelemetry/sdk-logs ${pkg('@opentelemetry/sdk-logs')}, @opentelemetry/winston-transport ${pkg('@opentelemetry/winston-transport')}, @opentelemetry/exporter-logs-otlp-proto ${pkg('@opentelemetry/exporter-logs-otlp-proto')}.`,
-  `- Each scenario logs ${RECORDS.toLocaleString('en-US')} records (after a warm-up of ${WARMUP.toLocaleString('en-US')}, so that every scenario is measured in steady state) through \`winston.createLogger\` with \`format.json()\`, in requests of 500 records, each request inside an active span and a request context, yielding to the event loop between requests. The clock stops when the last record has been exported (\`forceFlush()\`) or written (the File transport's \`finish\`).`,
-  '- Both OpenTelemetry transports feed the same pipeline: sdk-logs `LoggerProvider` → `BatchLogRecordProcessor` (batches of 512) → OTLP/HTTP protobuf exporter → a receiver on 127.0.0.1 in the parent process, which counts the records of every request and checks that every record arrived (none may be dropped). It walks the protobuf structure without decoding values, so it is never the bottleneck.',
-  '- CPU is user + system time of the logging process (`process.cpuUsage()`), so it includes serialising and sending the export; the receiver is another process.',
-  `- ${ROUNDS} rounds; each round runs every scenario once as a fresh process, alternating the order. Medians over rounds; the ratio is taken within each round, then its median.`,
-  "- Workloads: **structured** is `logger.info('order placed', { orderId, userId, items, total, cart: { skus: [3], coupon: null } })`; **plain** is `logger.info('request handled')`.",
-  '',
-  'Even with the same record on the wire, otel-winston does more per record than the official transport: it captures the trace context, request context and time at the call (so buffered records keep their trace link), guards the log call, and bounds and sanitises every value. By default it also exports the request context: here `http.request.id`, `user.id` and `http.route` on every record, which the SDK and the exporter then carry too.',
-  '',
-];
-
-for (const workload of WORKLOADS) {
-  lines.push(`## ${workload === 'structured' ? 'Structured record' : 'Plain message'}`, '');
-  lines.push(
-    '| transport | CPU µs / record (median) | records / s (median) | min–max CPU µs / record |',
-  );
-  lines.push('| --- | ---: | ---: | ---: |');
-  for (const scenario of SCENARIOS) {
-    const runs = of(scenario, workload);
-    const cpu = runs.map(cpuPerRecord);
-    lines.push(
-      `| ${NAMES[scenario]} | ${median(cpu).toFixed(2)} | ${Math.round(median(runs.map(rate))).toLocaleString('en-US')} | ${Math.min(...cpu).toFixed(2)}–${Math.max(...cpu).toFixed(2)} |`,
-    );
-  }
-  const official = of('official', workload);
-  for (const scenario of ['ours-no-request', 'ours'] as const) {
-    const ours = of(scenario, workload);
-    const cpuRatios = ours.map((r, i) => cpuPerRecord(official[i]!) / cpuPerRecord(r));
-    const rateRatios = ours.map((r, i) => rate(r) / rate(official[i]!));
-    lines.push(
-      '',
-      `${scenario === 'ours' ? 'Default' : 'Same record'}: official ÷ otel-winston CPU per record, round by round: ${cpuRatios.map((x) => x.toFixed(2)).join(', ')}; median **${median(cpuRatios).toFixed(2)}×** (above 1: otel-winston uses less CPU). otel-winston ÷ official records per second: median **${median(rateRatios).toFixed(2)}×**.`,
-    );
-  }
-  lines.push('');
+} finally {
+  await receiver.close();
 }
 
-writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${lines.join('\n')}\n`);
-console.log('\nwrote docs/benchmarks.md');
+const report = renderReport(runs, {
+  rounds: ROUNDS,
+  records: RECORDS,
+  warmup: WARMUP,
+  durationMs: Date.now() - started,
+  loadAverage,
+});
+writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${report}\n`);
+console.log(`\nwrote docs/benchmarks.md (${((Date.now() - started) / 60_000).toFixed(1)} min)`);
+if (failures.length > 0) {
+  console.error(`\nLogPipeline failed ${failures.length} check(s):\n${failures.join('\n')}`);
+  process.exitCode = 1;
+}

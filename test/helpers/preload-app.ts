@@ -28,16 +28,26 @@ export interface PreloadedApp {
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** A fixture running in a child process under the preload. */
+export interface PreloadedProcess {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
 /**
- * Starts `node <flags> <app>` (a fixture's name, or an absolute path) with the OTLP exporters pointed at `endpoint`,
- * fast batch delays, and waits until it listens. Killed after 60 s at most.
+ * Runs `node <flags> <app>` (a fixture's name, or an absolute path) with the
+ * OTLP exporters pointed at `endpoint` and fast batch delays. Killed after
+ * `killAfterMillis` at most.
  */
-export async function startPreloadedApp(
+export function spawnPreloaded(
   flags: string[],
   app: string,
   endpoint: string,
   env: Record<string, string> = {},
-): Promise<PreloadedApp> {
+  killAfterMillis = 60_000,
+): PreloadedProcess {
   linkPackage();
   const child = spawn(
     process.execPath,
@@ -56,7 +66,7 @@ export async function startPreloadedApp(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMillis);
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += String(chunk)));
@@ -65,24 +75,37 @@ export async function startPreloadedApp(
     clearTimeout(killer);
     return { code: code as number | null, signal: signal as NodeJS.Signals | null };
   });
+  return { child, stdout: () => out, stderr: () => err, exited: () => exit };
+}
+
+/**
+ * Starts a fixture app with {@link spawnPreloaded} and waits until it
+ * prints `listening <port>`. Killed after 60 s at most.
+ */
+export async function startPreloadedApp(
+  flags: string[],
+  app: string,
+  endpoint: string,
+  env: Record<string, string> = {},
+): Promise<PreloadedApp> {
+  const started = spawnPreloaded(flags, app, endpoint, env);
   const port = await new Promise<number>((resolve, reject) => {
     const check = (): void => {
-      const match = /listening (\d+)/.exec(out);
+      const match = /listening (\d+)/.exec(started.stdout());
       if (match) resolve(Number(match[1]));
     };
-    child.stdout!.on('data', check);
-    void exit.then(() => reject(new Error(`the app exited before listening:\n${err}`)));
+    started.child.stdout!.on('data', check);
+    void started.exited().then(() =>
+      reject(new Error(`the app exited before listening:\n${started.stderr()}`)),
+    );
   });
   return {
-    child,
+    ...started,
     port,
-    stdout: () => out,
-    stderr: () => err,
     async get(path) {
       const res = await fetch(`http://127.0.0.1:${port}${path}`);
       await res.text();
       return res.status;
     },
-    exited: () => exit,
   };
 }
