@@ -247,17 +247,22 @@ export class LogPipeline implements LogRecordProcessor {
     if (this.#immediate !== undefined) return;
     this.#immediate = setImmediate(() => {
       this.#immediate = undefined;
-      if (this.#draining > 0) this.#queue.sealAll();
       this.#pump();
     });
     this.#immediate.unref();
   }
 
-  /** Hands sealed batches to the exporter, oldest first, as far as it takes them. */
+  /**
+   * Hands sealed batches to the exporter, oldest first, as far as it takes
+   * them. While draining, a free export slot also takes the open batches:
+   * nothing waits for the schedule delay, and while every slot is busy the
+   * open batches keep filling, so a slow collector still gets full batches.
+   */
   #pump(): void {
     this.#metrics.refresh();
     const limit = this.#settings.maxConcurrentExports;
     while (this.#exporter.canStart(limit)) {
+      if (this.#draining > 0 && this.#queue.waiting === 0) this.#queue.sealAll();
       const batch = this.#queue.take();
       if (batch === undefined) break;
       this.#accounting.handOff(batch.records, batch.bytes, batch.again);

@@ -95,9 +95,9 @@ export async function startPreloadedApp(
       if (match) resolve(Number(match[1]));
     };
     started.child.stdout!.on('data', check);
-    void started.exited().then(() =>
-      reject(new Error(`the app exited before listening:\n${started.stderr()}`)),
-    );
+    void started
+      .exited()
+      .then(() => reject(new Error(`the app exited before listening:\n${started.stderr()}`)));
   });
   return {
     ...started,
