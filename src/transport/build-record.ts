@@ -1,10 +1,12 @@
 import type { Attributes, LogRecord, SeverityNumber } from '@opentelemetry/api';
 import { inspect } from 'node:util';
 import { forEachRequestAttribute } from '../context/request-attributes.js';
+import type { RequestContext } from '../context/request-context.js';
 import { describeError, warn } from '../warnings.js';
 import {
   boundString,
   newValueState,
+  UNREADABLE,
   toAnyValue,
   type AnyValue,
   type ValueLimits,
@@ -137,6 +139,31 @@ function takeSink(settings: RecordSettings): AttributeSink {
   return sink;
 }
 
+/**
+ * The converted attributes of the last request context seen, for the
+ * records that follow it: a request's records come together, and its
+ * context is a frozen snapshot, so they are converted once per request.
+ * Only a context of plain values (no lists) is kept.
+ */
+let lastRequest: Readonly<RequestContext> | undefined;
+let lastRequestLimits: ValueLimits | undefined;
+let lastRequestAttributes: Array<readonly [string, AnyValue]> = [];
+
+function addRequestAttributes(sink: AttributeSink, request: Readonly<RequestContext>): void {
+  if (request !== lastRequest || sink.limits !== lastRequestLimits) {
+    const converted: Array<readonly [string, AnyValue]> = [];
+    let plain = true;
+    forEachRequestAttribute(request, (key, value) => {
+      if (typeof value === 'object') plain = false;
+      converted.push([key, toAnyValue(value, 1, sink) ?? null]);
+    });
+    lastRequest = plain ? request : undefined;
+    lastRequestLimits = sink.limits;
+    lastRequestAttributes = converted;
+  }
+  for (const [key, value] of lastRequestAttributes) addAttribute(sink, key, value);
+}
+
 /** An ISO-8601 date-time with a time zone, as `format.timestamp()` writes by default. */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
@@ -177,31 +204,32 @@ export function buildLogRecord(
   let body: AnyValue | undefined;
   let eventName: string | undefined;
 
-  // 1. The exception.
+  // 1. The exception. Its attributes first: one unreadable field of `info`
+  // or of the error must not cost the others.
   let messageError: unknown;
   try {
     const found = findException(info, call);
     if (found !== undefined) {
-      skip = [];
-      if (found.key !== undefined) skip.push(found.key);
-      if (found.key === 'message') messageError = found.error;
-      // A transport format's copy of `logger.error(err)` lost the error's message.
-      if ((found.error as unknown) === call.error && info.message === undefined)
-        messageError = found.error;
-      if (found.key === 'stack' || (found.error as unknown) === info)
-        skip.push('name', 'code', 'cause');
-      // winston copies an error's fields onto info (`logger.error('failed', err)`):
-      // they are the exception's, not attributes of their own.
-      for (const key of ERROR_FIELDS) {
-        const value = info[key];
-        if (value !== undefined && value === found.error[key]) skip.push(key);
-      }
       forEachExceptionAttribute(
         found.error,
         settings.attributeLimits.maxStringLength,
         (key, value) => addAttribute(sink, key, value),
       );
       sink.hasException = sink.count > 0;
+      skip = [];
+      if (found.key !== undefined) skip.push(found.key);
+      if (found.key === 'message') messageError = found.error;
+      // A transport format's copy of `logger.error(err)` lost the error's message.
+      if ((found.error as unknown) === call.error && readField(info, 'message') === undefined)
+        messageError = found.error;
+      if (found.key === 'stack' || (found.error as unknown) === info)
+        skip.push('name', 'code', 'cause');
+      // winston copies an error's fields onto info (`logger.error('failed', err)`):
+      // they are the exception's, not attributes of their own.
+      for (const key of ERROR_FIELDS) {
+        const value = readField(info, key);
+        if (value !== undefined && value === readField(found.error, key)) skip.push(key);
+      }
     }
   } catch (error) {
     state.failure ??= error;
@@ -225,14 +253,13 @@ export function buildLogRecord(
     }
   } catch (error) {
     state.failure ??= error;
+    body = UNREADABLE;
   }
 
   // 3. The request context captured at the call.
   if (settings.includeRequestContext && call.request !== undefined) {
     try {
-      forEachRequestAttribute(call.request, (key, value) =>
-        addAttribute(sink, key, toAnyValue(value, 1, state) ?? null),
-      );
+      addRequestAttributes(sink, call.request);
     } catch (error) {
       state.failure ??= error;
     }
@@ -302,6 +329,15 @@ export function buildLogRecord(
     attributes,
     context: call.context,
   };
+}
+
+/** A field, or `undefined` where its getter or Proxy trap throws. */
+function readField(source: object, key: string): unknown {
+  try {
+    return (source as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
 }
 
 function firstLine(text: string): string {

@@ -16,7 +16,8 @@ export class CapturedCall {
     /** Milliseconds since the epoch, at the call. */
     readonly time: number,
     /**
-     * The Error that was logged as the info itself (`logger.error(err)`). A
+     * The Error that was logged as the info itself (`logger.error(err)`), also
+     * through a child logger, whose `write` hands on a copy of it. A
      * transport-level format copies `info` with `Object.assign`, which loses
      * an Error's message and stack.
      */
@@ -62,21 +63,40 @@ export function isError(value: unknown): value is Error {
   }
 }
 
-/** Captures the call that is logging `info`, now. */
-export function captureCall(info: object): CapturedCall {
+/**
+ * The Error a call logs as its info: `info` itself, or `logged`, the Error the
+ * call was given as its info (known to the logger's guard), when `info` is a
+ * child logger's copy of it. An Error with an empty message is wrapped by
+ * winston as `{ message: err }` instead, where the transport finds it.
+ */
+function infoErrorOf(info: object, logged: Error | undefined): Error | undefined {
+  if (isError(info)) return info;
+  if (logged === undefined) return undefined;
+  try {
+    return (info as { message?: unknown }).message === logged ? undefined : logged;
+  } catch {
+    return logged;
+  }
+}
+
+/**
+ * Captures the call that is logging `info`, now. `logged` is the Error the
+ * call was given as its info, if any (see {@link infoErrorOf}).
+ */
+export function captureCall(info: object, logged?: Error): CapturedCall {
   return new CapturedCall(
     context.active(),
     getRequestContext(),
     Date.now(),
-    isError(info) ? info : undefined,
+    infoErrorOf(info, logged),
     splatErrorOf(info),
   );
 }
 
 /** Stamps `info` with the call captured now. A frozen info is left as it is. */
-export function stampCall(info: object): void {
+export function stampCall(info: object, logged?: Error): void {
   try {
-    (info as { [CAPTURED_CALL]?: CapturedCall })[CAPTURED_CALL] = captureCall(info);
+    (info as { [CAPTURED_CALL]?: CapturedCall })[CAPTURED_CALL] = captureCall(info, logged);
   } catch {
     // A frozen info object: the transport captures at delivery instead.
   }

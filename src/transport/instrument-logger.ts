@@ -1,6 +1,7 @@
 import { describeError, warn } from '../warnings.js';
-import { newValueState, toAnyValue } from './any-value.js';
+import { newValueState, toAnyValue, UNREADABLE } from './any-value.js';
 import { isError, stampCall } from './capture.js';
+import { copyError } from './exception.js';
 
 const INSTRUMENTED = Symbol.for('otel-winston.logger-instrumented.v1');
 
@@ -19,6 +20,12 @@ const SAFE_COPY_LIMITS = {
  */
 let depth = 0;
 const pushesAtDepth: number[] = [0];
+/**
+ * The Error each guarded call gave winston as its info (`logger.error(err)`),
+ * per depth: a child logger's `write` passes a copy of it on to its parent's,
+ * which stamps the call with the Error itself.
+ */
+const errorsAtDepth: (Error | undefined)[] = [undefined];
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -39,39 +46,48 @@ function define(target: object, key: PropertyKey, value: unknown): void {
   });
 }
 
-/**
- * A plain-data copy of one log call argument: primitives pass, an Error stays
- * an Error (a fresh one when it is frozen, since winston writes `level` onto
- * it), anything else becomes plain maps and lists.
- */
-function plainCopy(arg: unknown): unknown {
-  if (typeof arg !== 'object' || arg === null) return arg;
-  if (isError(arg)) return Object.isExtensible(arg) ? arg : copyError(arg);
-  return toAnyValue(arg, 0, newValueState(SAFE_COPY_LIMITS));
+/** `info` when it is an Error: the argument a log call gives winston as its info. */
+function errorOrUndefined(info: unknown): Error | undefined {
+  return typeof info === 'object' && info !== null && isError(info) ? info : undefined;
 }
 
-function copyError(error: Error): Error {
-  const read = (key: string): unknown => {
-    try {
-      return (error as unknown as Record<string, unknown>)[key];
-    } catch {
-      return undefined;
-    }
-  };
-  const message = read('message');
-  const copy = new Error(typeof message === 'string' ? message : '');
-  for (const key of ['name', 'stack', 'code', 'cause']) {
-    const value = read(key);
-    if (value !== undefined) {
-      Object.defineProperty(copy, key, {
-        value,
-        writable: true,
-        configurable: true,
-        enumerable: key === 'code',
-      });
-    }
+const LEVEL = Symbol.for('level');
+
+const STALL =
+  'winston would stall on this info object: its level or `exception` cannot be read, or the level is an object';
+
+/**
+ * Whether winston would stall on `info`. Its stream reads `info[LEVEL]` (or
+ * `level`) and each transport reads `exception` before calling back, outside
+ * any try, and uses the level as a key: a getter or Proxy trap that throws
+ * there, or a level whose conversion to a key may throw, leaves the stream
+ * waiting for a callback that never comes, and every later record of the
+ * logger is lost.
+ */
+function wouldStall(info: object): boolean {
+  try {
+    const fields = info as { [LEVEL]?: unknown; level?: unknown; exception?: unknown };
+    let level = fields[LEVEL];
+    if (!level) level = fields.level;
+    void fields.exception;
+    return typeof level === 'object' ? level !== null : typeof level === 'function';
+  } catch {
+    return true;
   }
-  return copy;
+}
+
+/**
+ * A plain-data copy of one argument of a log call that threw, which cannot
+ * throw again: primitives pass; an Error becomes a copy of what could be read
+ * (see `copyError`), still an Error; a function (or a Proxy of one), which
+ * winston reads as an object, becomes "[Unreadable]"; anything else becomes
+ * plain maps and lists, with "[Unreadable]" where a getter or trap threw.
+ */
+function plainCopy(arg: unknown): unknown {
+  if (typeof arg === 'function') return UNREADABLE;
+  if (typeof arg !== 'object' || arg === null) return arg;
+  const state = newValueState(SAFE_COPY_LIMITS);
+  return isError(arg) ? copyError(arg, state) : toAnyValue(arg, 0, state);
 }
 
 /**
@@ -83,12 +99,16 @@ function copyError(error: Error): Error {
  *   trace context, request context and time before winston formats, buffers or
  *   pipes it.
  * - **Log calls never throw.** winston's own argument handling throws on
- *   hostile input (a throwing getter in the metadata, a Proxy as the message).
- *   A logger-level format can throw too (`format.json()` calls every getter).
- *   `log()` and the level methods are wrapped: a call that throws before
+ *   hostile input (a throwing getter in the metadata, a Proxy as the message,
+ *   an Error whose `message` or `stack` cannot be read, which a child
+ *   logger's `write` copies). A logger-level format can throw too
+ *   (`format.json()` calls every getter). `log()` and the level methods are
+ *   wrapped, and child loggers inherit them: a call that throws before
  *   anything reached a transport is retried once with a plain-data copy of
- *   its arguments, so the record is still delivered; any failure gets a
- *   `diag` warning and the call returns the logger as usual.
+ *   its arguments, which cannot throw on them again, so the record is still
+ *   delivered; any failure gets a `diag` warning and the call returns the
+ *   logger as usual. An info object that would stall winston's stream (see
+ *   `wouldStall`) is not written: the call is retried with the copy instead.
  *
  * Only the instance is changed, never winston's prototypes; installing twice
  * is a no-op.
@@ -105,7 +125,11 @@ export function instrumentLogger(logger: unknown): void {
     target,
     'write',
     function captureThenWrite(this: unknown, chunk: unknown, encoding: unknown, callback: unknown) {
-      if (typeof chunk === 'object' && chunk !== null) stampCall(chunk);
+      if (typeof chunk === 'object' && chunk !== null) {
+        // Thrown to the guard of the call, which retries with a plain copy.
+        if (depth > 0 && wouldStall(chunk)) throw new Error(STALL);
+        stampCall(chunk, errorsAtDepth[depth]);
+      }
       return write.call(this, chunk, encoding, callback);
     },
   );
@@ -118,7 +142,7 @@ export function instrumentLogger(logger: unknown): void {
     });
   }
 
-  if (typeof target.log === 'function') define(target, 'log', guard(target.log, 'log'));
+  if (typeof target.log === 'function') define(target, 'log', guard(target.log, 'log', true));
   // winston's createLogger() adds the level methods to the logger's class only
   // after the constructor has piped the transports, so they are looked up on
   // each access, from the prototype, and guarded once per method.
@@ -135,23 +159,34 @@ export function instrumentLogger(logger: unknown): void {
         if (typeof current !== 'function') return current;
         if (current !== original) {
           original = current;
-          guarded = guard(current as Method, name);
+          guarded = guard(current as Method, name, false);
         }
         return guarded;
       },
-      set(value: unknown) {
-        define(target, name, value);
+      set(this: object, value: unknown) {
+        // On a child logger (made with Object.create), the child's own method.
+        define(this, name, value);
       },
     });
   }
 }
 
-function guard(original: Method, name: string): Method {
+/**
+ * Wraps `log()` (`isLog`) or a level method. It runs on the logger and on
+ * every child logger, which inherit it: a child's `write` throws too (it
+ * copies an Error's `message`, `stack` and `cause`), before anything was
+ * delivered, so its calls are retried like the parent's.
+ */
+function guard(original: Method, name: string, isLog: boolean): Method {
+  /* eslint-disable prefer-rest-params -- `arguments`: no array per call on the hot path */
   return function guardedLogCall(this: unknown): unknown {
     const level = ++depth;
     pushesAtDepth[level] = 0;
+    const count = arguments.length;
+    const info: unknown =
+      count === 1 ? arguments[0] : isLog && count === 2 ? arguments[1] : undefined;
+    errorsAtDepth[level] = errorOrUndefined(info);
     try {
-      // eslint-disable-next-line prefer-rest-params -- no array per call on the hot path
       return original.apply(this, arguments as unknown as unknown[]);
     } catch (error) {
       if (pushesAtDepth[level]! > 0) {
@@ -165,14 +200,25 @@ function guard(original: Method, name: string): Method {
         `logger.${name}() threw on its arguments: ${describeError(error)}; retried with a plain copy`,
       );
       try {
-        // eslint-disable-next-line prefer-rest-params
-        return original.apply(this, Array.prototype.map.call(arguments, plainCopy));
+        const copies = Array.prototype.map.call(arguments, plainCopy) as unknown[];
+        errorsAtDepth[level] = errorOrUndefined(
+          count === 1 ? copies[0] : isLog && count === 2 ? copies[1] : undefined,
+        );
+        return original.apply(this, copies);
       } catch (again) {
-        warn('OTW009', `logger.${name}() threw again with a plain copy: ${describeError(again)}`);
+        // Its own subject: the warning above must not hide this one.
+        const outcome = pushesAtDepth[level]! > 0 ? 'while delivering' : 'and was not delivered';
+        warn(
+          'OTW009',
+          `logger.${name}() threw again with a plain copy, ${outcome}: ${describeError(again)}`,
+          'plain-copy',
+        );
         return this;
       }
     } finally {
+      errorsAtDepth[level] = undefined;
       depth = level - 1;
     }
   };
+  /* eslint-enable prefer-rest-params */
 }

@@ -97,7 +97,8 @@ export class OtelTransport extends TransportStream {
   readonly #severityMap: SeverityMap;
   readonly #settings: RecordSettings;
   #levelsSeen: object | undefined;
-  #severities: Map<string, SeverityNumber> = new Map();
+  /** The severity of each level of the logger's set, made once per set: no object per record. */
+  #severities: Map<string, Severity> = new Map();
 
   /**
    * @param options - see {@link OtelTransportOptions}; a bad option throws an
@@ -262,11 +263,14 @@ export class OtelTransport extends TransportStream {
     const levels = (this as { levels?: Record<string, number> }).levels;
     if (levels !== undefined && levels !== null) {
       if (levels !== this.#levelsSeen) {
-        this.#severities = severitiesForLevels(levels, this.#severityMap);
+        this.#severities = new Map();
+        for (const [name, number] of severitiesForLevels(levels, this.#severityMap)) {
+          this.#severities.set(name, { number, text: name, crash: false });
+        }
         this.#levelsSeen = levels;
       }
       const known = this.#severities.get(level);
-      if (known !== undefined) return { number: known, text: level, crash };
+      if (known !== undefined) return known;
     }
     return { number: severityForName(level, this.#severityMap), text: level, crash };
   }

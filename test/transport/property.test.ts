@@ -1,10 +1,37 @@
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import winston from 'winston';
-import { createLogCapture } from '../../src/testing/index.js';
+import { LogPipeline, OtelTransport } from '../../src/index.js';
+import { createLogCapture, startOtlpReceiver } from '../../src/testing/index.js';
 import { useDiagCapture } from '../helpers/diag.js';
 
 const HUGE = 'x'.repeat(2_000_000);
+
+function thrower(what: string): () => never {
+  return () => {
+    throw new Error(what);
+  };
+}
+
+/** An Error whose own `key` is a getter that throws. */
+function errorWithThrowing(key: string, enumerable = false): Error {
+  const error = new Error(`hostile ${key}`);
+  Object.defineProperty(error, key, { get: thrower(`${key} getter`), enumerable });
+  return error;
+}
+
+/** A Proxy whose every trap a log call may meet throws. */
+function throwingProxy<T extends object>(target: T): T {
+  const traps = ['get', 'apply', 'getPrototypeOf', 'ownKeys', 'has', 'getOwnPropertyDescriptor'];
+  return new Proxy(target, Object.fromEntries(traps.map((trap) => [trap, thrower(trap)])));
+}
+
+function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
 
 /**
  * Values chosen to break serializers. Each is made inside the property, from
@@ -96,6 +123,16 @@ const HOSTILE: Record<string, () => unknown> = {
       throw new Error('toJSON');
     },
   }),
+  errorMessageGetter: () => errorWithThrowing('message'),
+  errorStackGetter: () => errorWithThrowing('stack'),
+  errorNameGetter: () => errorWithThrowing('name'),
+  errorCodeGetter: () => errorWithThrowing('code', true),
+  errorCauseProxy: () => new Error('outer', { cause: throwingProxy({}) }),
+  errorCauseRevoked: () =>
+    new Error('outer', { cause: new Error('middle', { cause: revokedProxy() }) }),
+  errorProxy: () => throwingProxy(new Error('proxied')),
+  fnProxy: () => throwingProxy(() => 'fn'),
+  fnProxyGet: () => new Proxy(() => 'fn', { get: thrower('get') }),
   toStringThrows: () =>
     Object.assign(
       Object.create({
@@ -144,8 +181,69 @@ const message = fc.oneof(
   metaValue,
 );
 
+/** Not a metadata key: `case` is the identity of a call, `exception: true` is filtered by winston. */
+const RESERVED_KEYS = new Set(['case', 'exception']);
+
 function materializeMeta(m: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, materialize(v)]));
+  return Object.fromEntries(
+    Object.entries(m)
+      .filter(([k]) => !RESERVED_KEYS.has(k))
+      .map(([k, v]) => [k, materialize(v)]),
+  );
+}
+
+/** The metadata of a child logger: any plain data, never hostile (that would fail every call). */
+const childMeta = fc.dictionary(
+  fc.string({ maxLength: 8 }).filter((k) => !RESERVED_KEYS.has(k)),
+  fc.anything({ maxDepth: 2, withBigInt: true, withDate: true }),
+  { maxKeys: 3 },
+);
+
+/** The Errors of HOSTILE and its Proxies of a function, each the only argument of a call. */
+const ONLY_ARGUMENTS = [
+  'error',
+  'errorWithCause',
+  'errorCycle',
+  'errorMessageGetter',
+  'errorStackGetter',
+  'errorNameGetter',
+  'errorCodeGetter',
+  'errorCauseProxy',
+  'errorCauseRevoked',
+  'errorProxy',
+  'fnProxy',
+  'fnProxyGet',
+];
+
+/** Arguments that cannot be read at all: the record's body is a placeholder. */
+const UNREADABLE_ARGUMENTS = new Set(['errorProxy', 'fnProxy', 'fnProxyGet']);
+
+type Shape =
+  | 'log(level, msg)'
+  | 'log(level, msg, meta, ...splat)'
+  | 'level(msg)'
+  | 'level(msg, meta, ...splat)';
+const shape = fc.constantFrom<Shape>(
+  'log(level, msg)',
+  'log(level, msg, meta, ...splat)',
+  'level(msg)',
+  'level(msg, meta, ...splat)',
+);
+
+/** One log call of the given shape; `args` are the message, the metadata and the splat. */
+function call(log: winston.Logger, how: Shape, level: string, args: unknown[]): void {
+  const method = log[level as 'info'].bind(log) as (...a: unknown[]) => unknown;
+  const logAt = log.log.bind(log) as (...a: unknown[]) => unknown;
+  if (how === 'log(level, msg)') logAt(level, args[0]);
+  else if (how === 'log(level, msg, meta, ...splat)') logAt(level, ...args);
+  else if (how === 'level(msg)') method(args[0]);
+  else method(...args);
+}
+
+/** A child logger tagged with `case`, or a child of one. */
+function childFor(logger: winston.Logger, id: number, meta: object, grandchild: boolean) {
+  const child = logger.child({ ...meta, case: id });
+  return grandchild ? child.child({ generation: 2 }) : child;
 }
 
 describe('property: any message and metadata', () => {
@@ -159,13 +257,14 @@ describe('property: any message and metadata', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...levels),
+        shape,
         message,
         meta,
         fc.array(metaValue, { maxLength: 3 }),
-        (level, msg, m, splat) => {
+        (level, how, msg, m, splat) => {
           capture.reset();
           const args = [materialize(msg), materializeMeta(m), ...splat.map(materialize)];
-          expect(() => logger.log(level, ...(args as [string]))).to.not.throw();
+          expect(() => call(logger, how, level, args)).to.not.throw();
           expect(capture.records).to.have.length(1);
         },
       ),
@@ -185,6 +284,130 @@ describe('property: any message and metadata', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  it('through logger.child(meta) and a child of a child: one record per call, with its metadata (3,000 cases)', function () {
+    this.timeout(300_000);
+    const capture = createLogCapture();
+    const logger = winston.createLogger({ level: 'silly', transports: [capture.transport()] });
+    const levels = Object.keys(winston.config.npm.levels);
+    let id = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...levels),
+        shape,
+        fc.boolean(),
+        childMeta,
+        message,
+        meta,
+        fc.array(metaValue, { maxLength: 3 }),
+        (level, how, grandchild, cm, msg, m, splat) => {
+          capture.reset();
+          const caseId = ++id;
+          const log = childFor(logger, caseId, cm, grandchild);
+          const args = [materialize(msg), materializeMeta(m), ...splat.map(materialize)];
+          expect(() => call(log, how, level, args)).to.not.throw();
+          expect(capture.records).to.have.length(1);
+          expect(capture.records[0]!.attributes.case).to.equal(caseId);
+          if (grandchild) expect(capture.records[0]!.attributes.generation).to.equal(2);
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('a hostile Error or a Proxy of a function as the only argument of a level method on a child (500 cases)', function () {
+    this.timeout(120_000);
+    const capture = createLogCapture();
+    const logger = winston.createLogger({ level: 'silly', transports: [capture.transport()] });
+    const levels = Object.keys(winston.config.npm.levels);
+    let id = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...levels),
+        fc.constantFrom(...ONLY_ARGUMENTS),
+        fc.boolean(),
+        (level, kind, grandchild) => {
+          capture.reset();
+          const caseId = ++id;
+          const log = childFor(logger, caseId, {}, grandchild);
+          const method = log[level as 'info'].bind(log) as (arg: unknown) => unknown;
+          expect(() => method(HOSTILE[kind]!())).to.not.throw();
+          expect(capture.records).to.have.length(1);
+          const record = capture.records[0]!;
+          expect(record.attributes.case).to.equal(caseId);
+          expect(record.body).to.be.a('string');
+          if (UNREADABLE_ARGUMENTS.has(kind)) {
+            expect(record.body).to.equal('[Unreadable]');
+          } else {
+            expect(record.attributes['exception.type']).to.equal('Error');
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('through LogPipeline to a real OTLP receiver: every call arrives exactly once (3,000 cases)', async function () {
+    this.timeout(300_000);
+    const receiver = await startOtlpReceiver();
+    const pipeline = new LogPipeline({ url: `${receiver.url}/v1/logs`, scheduledDelayMillis: 50 });
+    const loggerProvider = new LoggerProvider({ processors: [pipeline] });
+    // Short strings: the receiver keeps every record it decodes.
+    const transport = new OtelTransport({ loggerProvider, maxStringLength: 4096 });
+    const logger = winston.createLogger({ level: 'silly', transports: [transport] });
+    const levels = Object.keys(winston.config.npm.levels);
+    let id = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...levels),
+          shape,
+          fc.boolean(),
+          message,
+          meta,
+          fc.array(metaValue, { maxLength: 3 }),
+          async (level, how, grandchild, msg, m, splat) => {
+            const caseId = ++id;
+            const log = childFor(logger, caseId, {}, grandchild);
+            const args = [materialize(msg), materializeMeta(m), ...splat.map(materialize)];
+            const created = pipeline.stats().created;
+            expect(() => call(log, how, level, args)).to.not.throw();
+            expect(pipeline.stats().created, 'records the pipeline was given').to.equal(
+              created + 1,
+            );
+            // Let the exports run now and then, so the queue never fills.
+            if (caseId % 200 === 0) await pipeline.forceFlush();
+          },
+        ),
+        { numRuns: 3_000 },
+      );
+      await pipeline.forceFlush();
+      const arrived = new Map<unknown, number>();
+      for (const record of receiver.logs) {
+        const caseId = record.attributes.case;
+        arrived.set(caseId, (arrived.get(caseId) ?? 0) + 1);
+      }
+      const missing: number[] = [];
+      const twice: number[] = [];
+      for (let caseId = 1; caseId <= id; caseId++) {
+        const count = arrived.get(caseId) ?? 0;
+        if (count === 0) missing.push(caseId);
+        if (count > 1) twice.push(caseId);
+      }
+      expect(missing, 'calls whose record never arrived').to.deep.equal([]);
+      expect(twice, 'calls whose record arrived more than once').to.deep.equal([]);
+      expect(receiver.logs).to.have.length(id);
+      const stats = pipeline.stats();
+      expect(stats.created).to.equal(id);
+      expect(stats.droppedTotal).to.equal(0);
+      expect(stats.created).to.equal(
+        stats.exported + stats.droppedTotal + stats.queued + stats.inFlight,
+      );
+    } finally {
+      await loggerProvider.shutdown();
+      await receiver.close();
+    }
   });
 
   it('a transport given any info object never throws and always calls back once (2,000 cases)', function () {
