@@ -125,8 +125,23 @@ function writeHrTime(w: ProtobufWriter, time: HrTime): void {
   w.fixed64Time(time[0], time[1]);
 }
 
-/** The trace fields of a record: flags(8), trace_id(9), span_id(10). */
+/**
+ * The trace fields of the last span context written, encoded: the records
+ * of one span share its SpanContext object, so most records copy 33 bytes
+ * instead of parsing two hex ids (and validating them) again.
+ */
+let lastSpan: SpanContext | undefined;
+let lastSpanFields: Buffer = Buffer.alloc(0);
+
+/** The trace fields of a record, flags(8), trace_id(9), span_id(10), from a valid span context. */
 function writeSpanContext(w: ProtobufWriter, span: SpanContext): void {
+  if (span === lastSpan) {
+    w.ensure(lastSpanFields.length);
+    w.buf.set(lastSpanFields, w.pos);
+    w.pos += lastSpanFields.length;
+    return;
+  }
+  const start = w.pos;
   if (span.traceFlags) {
     w.tag(8, FIXED32);
     w.fixed32(span.traceFlags);
@@ -140,6 +155,16 @@ function writeSpanContext(w: ProtobufWriter, span: SpanContext): void {
   const spanMark = w.pos;
   w.tag(10, LENGTH_DELIMITED);
   if (!w.hexBytes(span.spanId, 8)) w.pos = spanMark;
+  lastSpanFields = w.copy(start, w.pos);
+  lastSpan = span;
+}
+
+/** The trace fields for `context`, as the SDK's LogRecordImpl takes them: a valid span context only. */
+function writeSpanOf(w: ProtobufWriter, context: Context): void {
+  const span = trace.getSpanContext(context);
+  if (span !== undefined && (span === lastSpan || isSpanContextValid(span))) {
+    writeSpanContext(w, span);
+  }
 }
 
 /** The fields of a record that the transport hands over directly, without the SDK's LogRecordImpl. */
@@ -187,10 +212,7 @@ export function appendLogRecordFields(
     w.end(body);
   }
   if (fields.attributes !== undefined) writeAttributes(w, 6, fields.attributes, true);
-  if (fields.context !== undefined) {
-    const span = trace.getSpanContext(fields.context);
-    if (span !== undefined && isSpanContextValid(span)) writeSpanContext(w, span);
-  }
+  if (fields.context !== undefined) writeSpanOf(w, fields.context);
   w.tag(11, FIXED64);
   writeMillis(w, observed);
   if (fields.eventName) {

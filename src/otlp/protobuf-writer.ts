@@ -134,15 +134,28 @@ export class ProtobufWriter {
 
   fixed32(value: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(value >>> 0, this.pos);
-    this.pos += 4;
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos++] = value;
+    buf[pos++] = value >>> 8;
+    buf[pos++] = value >>> 16;
+    buf[pos++] = value >>> 24;
+    this.pos = pos;
   }
 
   fixed64(low: number, high: number): void {
     this.ensure(8);
-    this.buf.writeUInt32LE(low >>> 0, this.pos);
-    this.buf.writeUInt32LE(high >>> 0, this.pos + 4);
-    this.pos += 8;
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos++] = low;
+    buf[pos++] = low >>> 8;
+    buf[pos++] = low >>> 16;
+    buf[pos++] = low >>> 24;
+    buf[pos++] = high;
+    buf[pos++] = high >>> 8;
+    buf[pos++] = high >>> 16;
+    buf[pos++] = high >>> 24;
+    this.pos = pos;
   }
 
   /**
@@ -238,7 +251,10 @@ export class ProtobufWriter {
 
   /** Ends the message begun at `start` with `reserved` bytes: writes its length. */
   end(start: number, reserved = 1): void {
-    this.finishLength(start, reserved, this.pos - start - reserved);
+    const length = this.pos - start - reserved;
+    // Most attribute and value messages: under 128 bytes, in the one byte reserved.
+    if (reserved === 1 && length < 0x80) this.buf[start] = length;
+    else this.finishLength(start, reserved, length);
   }
 
   /**
