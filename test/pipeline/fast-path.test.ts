@@ -1,5 +1,4 @@
-import { context, logs, SeverityNumber, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { logs, SeverityNumber, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   createLoggerConfigurator,
@@ -8,7 +7,6 @@ import {
   SimpleLogRecordProcessor,
   type LoggerProviderOptions,
 } from '@opentelemetry/sdk-logs';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { expect } from 'chai';
 import winston from 'winston';
 import { runWithRequestContext } from '../../src/context/request-context.js';
@@ -17,10 +15,11 @@ import { LogPipeline } from '../../src/pipeline/log-pipeline.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
 import { OtelTransport } from '../../src/transport/otel-transport.js';
 import { useDiagCapture } from '../helpers/diag.js';
+import { testTracer } from '../helpers/tracing.js';
 
 /** The calls both paths get: levels, metadata, errors, an event name, spans and request context. */
 function logEverything(logger: winston.Logger): number {
-  const tracer = new TracerProvider().getTracer('fast-path');
+  const tracer = testTracer();
   let calls = 0;
   const log = (fn: () => void): void => {
     fn();
@@ -91,12 +90,6 @@ describe('pipeline: the transport fast path', function () {
     receivers.push(r);
     return r;
   };
-  before(() => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  });
-  after(() => {
-    context.disable();
-  });
   afterEach(async () => {
     await Promise.all(providers.splice(0).map((p) => p.shutdown()));
     await Promise.all(receivers.splice(0).map((r) => r.close()));
@@ -184,7 +177,7 @@ describe('pipeline: the transport fast path', function () {
   it('trace context from the span active at the call, on both paths', async () => {
     const fast = path(await receiver());
     providers.push(fast.provider);
-    const tracer = new TracerProvider().getTracer('t');
+    const tracer = testTracer();
     let traceId = '';
     tracer.startActiveSpan('s', (span) => {
       traceId = span.spanContext().traceId;
