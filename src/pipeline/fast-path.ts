@@ -11,27 +11,54 @@
  * - the pipeline is the provider's only processor, so no other processor
  *   misses the record;
  * - the provider's attribute limits are no stricter than the transport's,
- *   which already applied its own (the transport still asks
- *   `Logger.enabled()`, which covers the logger's configuration and a
- *   provider that has shut down);
+ *   which already applied its own;
+ * - the logger's configuration (enabled, minimum severity, trace-based) and
+ *   a provider that has shut down are honoured as `Logger.enabled()` does;
  * - the SDK's `otel.sdk.log.created` counter is still incremented.
  *
- * This reads sdk-logs internals (`Logger._sharedState`,
+ * This reads sdk-logs internals (`Logger._sharedState`, `_loggerConfig`,
  * `_instrumentationScope`, checked against sdk-logs 3.x); when they are not
  * there or not as expected, there is no fast path and `Logger.emit()` is used.
  */
-import type { LogRecord, Logger } from '@opentelemetry/api';
+import {
+  isSpanContextValid,
+  SeverityNumber,
+  trace,
+  TraceFlags,
+  type Context,
+  type LogRecord,
+  type Logger,
+} from '@opentelemetry/api';
 import type { BatchTarget } from '../batch/batch-queue.js';
 import { LOG_PIPELINE, type LogPipeline } from './log-pipeline.js';
 
 /** What the transport hands a record to instead of `Logger.emit()`. */
 export interface DirectSink {
+  /** `Logger.enabled()` of the SDK logger, without its per-call objects. */
+  enabled(severityNumber: SeverityNumber, context: Context): boolean;
   emit(record: LogRecord): void;
+}
+
+interface LoggerConfig {
+  readonly enabled: boolean;
+  readonly minimumSeverity: number;
+  readonly traceBased: boolean;
+}
+
+function isLoggerConfig(value: unknown): value is LoggerConfig {
+  const c = value as Partial<LoggerConfig> | null | undefined;
+  return (
+    typeof c?.enabled === 'boolean' &&
+    typeof c.minimumSeverity === 'number' &&
+    typeof c.traceBased === 'boolean'
+  );
 }
 
 interface SdkLoggerInternals {
   _instrumentationScope?: unknown;
+  _loggerConfig?: unknown;
   _sharedState?: {
+    hasShutdown?: unknown;
     resource?: unknown;
     registeredLogRecordProcessors?: unknown;
     logRecordLimits?: { attributeCountLimit?: unknown; attributeValueLengthLimit?: unknown };
@@ -58,9 +85,12 @@ export function directSinkFor(
     const internals = logger as SdkLoggerInternals;
     const shared = internals._sharedState;
     const scope = internals._instrumentationScope;
+    const config = internals._loggerConfig;
     const processors = shared?.registeredLogRecordProcessors;
     if (
       shared === undefined ||
+      !isLoggerConfig(config) ||
+      typeof shared.hasShutdown !== 'boolean' ||
       typeof scope !== 'object' ||
       scope === null ||
       typeof shared.resource !== 'object' ||
@@ -92,6 +122,23 @@ export function directSinkFor(
         ? (metrics.emitLog as () => void).bind(metrics)
         : undefined;
     return {
+      // As Logger.enabled() decides, with the pipeline (which has no enabled()) the one processor.
+      enabled(severityNumber, context) {
+        if (shared.hasShutdown === true || !config.enabled) return false;
+        if (
+          severityNumber !== SeverityNumber.UNSPECIFIED &&
+          severityNumber < config.minimumSeverity
+        ) {
+          return false;
+        }
+        if (config.traceBased) {
+          const span = trace.getSpanContext(context);
+          if (span !== undefined && isSpanContextValid(span)) {
+            return (span.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+          }
+        }
+        return true;
+      },
       emit(record) {
         created?.();
         pipeline.emitFields(target, record as Parameters<LogPipeline['emitFields']>[1]);

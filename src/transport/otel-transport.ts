@@ -197,7 +197,11 @@ export class OtelTransport extends TransportStream {
     }
     const severity = this.#severityOf(info, crash);
     const logger = this.#currentLogger();
-    if (!isEnabled(logger, call, severity)) return;
+    const enabled =
+      this.#direct !== undefined
+        ? this.#direct.enabled(severity.number, call.context)
+        : isEnabled(logger, call, severity);
+    if (!enabled) return;
     let record: LogRecord;
     try {
       record = buildLogRecord(info, call, severity, this.#settings);

@@ -1,4 +1,4 @@
-import { logs, SeverityNumber, trace } from '@opentelemetry/api';
+import { context, logs, SeverityNumber, trace, TraceFlags } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   createLoggerConfigurator,
@@ -137,16 +137,25 @@ describe('pipeline: the transport fast path', function () {
     expect(record!.droppedAttributesCount).to.equal(2);
   });
 
-  it('the logger configuration still applies on the fast path: a minimum severity, a disabled logger', async () => {
+  it('the logger configuration still applies on the fast path: a minimum severity, trace-based', async () => {
     const configured = path(await receiver(), {
       loggerConfigurator: createLoggerConfigurator([
-        { pattern: 'otel-winston', config: { minimumSeverity: SeverityNumber.WARN } },
+        {
+          pattern: 'otel-winston',
+          config: { minimumSeverity: SeverityNumber.WARN, traceBased: true },
+        },
       ]),
     });
     providers.push(configured.provider);
     configured.logger.info('below');
     configured.logger.warn('at');
     configured.logger.error('above');
+    const unsampled = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.NONE,
+    });
+    context.with(unsampled, () => configured.logger.error('in an unsampled trace'));
     await configured.pipeline.forceFlush();
     expect(receivers[0]!.logs.map((r) => r.body)).to.deep.equal(['at', 'above']);
     expect(configured.pipeline.stats().created).to.equal(2);
