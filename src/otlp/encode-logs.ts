@@ -100,9 +100,50 @@ function writeAttributes(
     if (!Object.hasOwn(attributes, key)) continue;
     const value = attributes[key];
     if (value === undefined || (skipEmptyKeys && key === '')) continue;
+    if (typeof value === 'string' && writeShortStringKeyValue(w, field, key, value)) continue;
     w.tag(field, LENGTH_DELIMITED);
     writeKeyValue(w, key, value);
   }
+}
+
+/**
+ * The common attribute, an ASCII key with a short ASCII string, written in
+ * one go: every length fits one byte, so the bytes are known before they
+ * are written. Returns false, having written nothing, for any other.
+ */
+function writeShortStringKeyValue(
+  w: ProtobufWriter,
+  field: number,
+  key: string,
+  value: string,
+): boolean {
+  const k = key.length;
+  const v = value.length;
+  // KeyValue = key (2 + k) + value (2 + AnyValue: 2 + v); its length must stay below 128.
+  if (k + v > 121) return false;
+  w.ensure(k + v + 8);
+  const buf = w.buf;
+  let pos = w.pos;
+  buf[pos++] = (field << 3) | LENGTH_DELIMITED;
+  buf[pos++] = k + v + 6;
+  buf[pos++] = 0x0a; // key
+  buf[pos++] = k;
+  for (let i = 0; i < k; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) return false;
+    buf[pos++] = c;
+  }
+  buf[pos++] = 0x12; // value
+  buf[pos++] = v + 2;
+  buf[pos++] = 0x0a; // AnyValue.string_value
+  buf[pos++] = v;
+  for (let i = 0; i < v; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x80) return false;
+    buf[pos++] = c;
+  }
+  w.pos = pos;
+  return true;
 }
 
 /** Below this, the SDK reads a number of milliseconds as `performance.now()`. */
