@@ -86,27 +86,20 @@ export class ProtobufWriter {
 
   /** A non-negative integer up to 2^53 as a varint. */
   uint(value: number): void {
-    this.ensure(10);
-    const buf = this.buf;
-    let pos = this.pos;
     if (value < TWO_32) {
+      this.ensure(5);
+      const buf = this.buf;
+      let pos = this.pos;
       let v = value >>> 0;
       while (v > 0x7f) {
         buf[pos++] = (v & 0x7f) | 0x80;
         v >>>= 7;
       }
       buf[pos++] = v;
+      this.pos = pos;
     } else {
-      let low = value >>> 0;
-      let high = Math.floor(value / TWO_32) >>> 0;
-      while (high > 0 || low > 0x7f) {
-        buf[pos++] = (low & 0x7f) | 0x80;
-        low = ((low >>> 7) | (high << 25)) >>> 0;
-        high >>>= 7;
-      }
-      buf[pos++] = low;
+      this.varint64(value >>> 0, Math.floor(value / TWO_32) >>> 0);
     }
-    this.pos = pos;
   }
 
   /** An int64 varint: negative values in two's complement, ten bytes, as protobuf wants. */
@@ -115,12 +108,17 @@ export class ProtobufWriter {
       this.uint(value);
       return;
     }
-    this.ensure(10);
     const abs = -value;
     let low = ~(abs >>> 0) >>> 0;
     let high = ~(Math.floor(abs / TWO_32) >>> 0) >>> 0;
     low = (low + 1) >>> 0;
     if (low === 0) high = (high + 1) >>> 0;
+    this.varint64(low, high);
+  }
+
+  /** A 64-bit varint from its low and high 32 bits. */
+  private varint64(low: number, high: number): void {
+    this.ensure(10);
     const buf = this.buf;
     let pos = this.pos;
     while (high > 0 || low > 0x7f) {

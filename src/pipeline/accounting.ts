@@ -48,7 +48,8 @@ export interface PipelineStats {
   readonly maxQueueBytes: number;
 }
 
-function noDrops(): Record<DropReason, number> {
+/** A count of 0 for every drop reason. */
+export function noDrops(): Record<DropReason, number> {
   return {
     queue_full: 0,
     too_large: 0,

@@ -1,6 +1,6 @@
 import { Console } from 'node:console';
 import { warn } from '../warnings.js';
-import { DROP_REASONS, type DropReason, type PipelineStats } from './accounting.js';
+import { DROP_REASONS, noDrops, type DropReason, type PipelineStats } from './accounting.js';
 
 /** At most one Node.js warning about drops per this interval. */
 export const DROP_WARNING_INTERVAL_MS = 30_000;
@@ -40,15 +40,7 @@ export class DropReporter {
   readonly #stats: () => PipelineStats;
   #last = -Infinity;
   #timer: NodeJS.Timeout | undefined;
-  readonly #pending: Record<DropReason, number> = {
-    queue_full: 0,
-    too_large: 0,
-    rejected: 0,
-    retries_exhausted: 0,
-    shutdown: 0,
-    already_shutdown: 0,
-    unencodable: 0,
-  };
+  readonly #pending = noDrops();
   #pendingTotal = 0;
   #summarized = false;
 

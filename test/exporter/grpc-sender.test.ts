@@ -1,24 +1,16 @@
 import * as grpc from '@grpc/grpc-js';
-import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { expect } from 'chai';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import winston from 'winston';
 import { OtelWinstonError } from '../../src/errors.js';
 import type { AttemptResult, Sender } from '../../src/exporter/attempt.js';
 import { createSender } from '../../src/exporter/create-sender.js';
-import type { PipelineStats } from '../../src/pipeline/accounting.js';
 import { LogPipeline } from '../../src/pipeline/log-pipeline.js';
 import { resolvePipelineSettings, type LogPipelineOptions } from '../../src/pipeline/options.js';
-import { OtelTransport } from '../../src/transport/otel-transport.js';
 import { useDiagCapture } from '../helpers/diag.js';
+import { balanced, pipelineLogger, type PipelineLogger } from '../helpers/pipeline.js';
 import { startGrpcReceiver, type GrpcLogsReceiver } from '../helpers/grpc-receiver.js';
 import { inSpan } from '../helpers/tracing.js';
 import { waitUntil } from '../helpers/wait.js';
-
-/** created = exported + dropped + queued + inFlight, exactly. */
-function balanced(s: PipelineStats): boolean {
-  return s.created === s.exported + s.droppedTotal + s.queued + s.inFlight;
-}
 
 /** Protobuf by hand, for the responses and status details a collector sends. */
 function varint(n: number): number[] {
@@ -341,24 +333,10 @@ describe('exporter: LogPipeline over gRPC (winston → OtelTransport → LogPipe
     r.close();
   });
 
-  function setup(options: LogPipelineOptions = {}): {
-    pipeline: LogPipeline;
-    logger: winston.Logger;
-  } {
-    const pipeline = new LogPipeline({
-      protocol: 'grpc',
-      url: r.url,
-      scheduledDelayMillis: 20,
-      retryInitialMillis: 20,
-      retryMaxMillis: 100,
-      shutdownTimeoutMillis: 1000,
-      dropWarnings: false,
-      ...options,
-    });
-    pipelines.push(pipeline);
-    const loggerProvider = new LoggerProvider({ processors: [pipeline] });
-    const logger = winston.createLogger({ transports: [new OtelTransport({ loggerProvider })] });
-    return { pipeline, logger };
+  function setup(options: LogPipelineOptions = {}): PipelineLogger {
+    const s = pipelineLogger({ protocol: 'grpc', url: r.url, ...options });
+    pipelines.push(s.pipeline);
+    return s;
   }
 
   it('records arrive with their attributes and trace ids', async () => {

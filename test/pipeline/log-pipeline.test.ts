@@ -16,57 +16,22 @@ import {
 import { expect } from 'chai';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import winston from 'winston';
 import { decodeLogsJson } from '../../src/otlp/decode-logs.js';
 import { appendReadableLogRecord, LogsEnvelope } from '../../src/otlp/encode-logs.js';
 import { logsRequestToJson } from '../../src/otlp/logs-json.js';
 import { ProtobufWriter } from '../../src/otlp/protobuf-writer.js';
 import type { PipelineStats } from '../../src/pipeline/accounting.js';
-import { LogPipeline } from '../../src/pipeline/log-pipeline.js';
 import type { LogPipelineOptions } from '../../src/pipeline/options.js';
 import { startOtlpReceiver } from '../../src/testing/index.js';
-import { OtelTransport } from '../../src/transport/otel-transport.js';
 import { useDiagCapture } from '../helpers/diag.js';
+import { balanced, pipelineLogger, type PipelineLogger } from '../helpers/pipeline.js';
 import { startLoadReceiver, type LoadReceiver } from '../helpers/load-receiver.js';
 import { waitUntil } from '../helpers/wait.js';
 
-/** created = exported + dropped + queued + inFlight, exactly. */
-export function balanced(s: PipelineStats): boolean {
-  return s.created === s.exported + s.droppedTotal + s.queued + s.inFlight;
-}
+const running: PipelineLogger[] = [];
 
-interface Setup {
-  readonly pipeline: LogPipeline;
-  readonly provider: LoggerProvider;
-  readonly logger: winston.Logger;
-  /** Logs `count` records with `seq` from `from`, synchronously. */
-  log(count: number, from?: number): void;
-}
-
-const running: Setup[] = [];
-
-function setup(url: string, options: LogPipelineOptions = {}): Setup {
-  const pipeline = new LogPipeline({
-    url,
-    scheduledDelayMillis: 20,
-    retryInitialMillis: 20,
-    retryMaxMillis: 100,
-    shutdownTimeoutMillis: 1000,
-    dropWarnings: false,
-    ...options,
-  });
-  const provider = new LoggerProvider({ processors: [pipeline] });
-  const logger = winston.createLogger({
-    transports: [new OtelTransport({ loggerProvider: provider })],
-  });
-  const s: Setup = {
-    pipeline,
-    provider,
-    logger,
-    log(count, from = 0) {
-      for (let i = 0; i < count; i++) logger.info('record', { seq: from + i });
-    },
-  };
+function setup(url: string, options: LogPipelineOptions = {}): PipelineLogger {
+  const s = pipelineLogger({ url, ...options });
   running.push(s);
   return s;
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import winston from 'winston';
 import { createLogCapture, type CapturedLogRecord } from '../../src/testing/index.js';
 import { useDiagCapture } from '../helpers/diag.js';
+import { errorWithThrowing, revokedProxy, thrower, throwingProxy } from '../helpers/hostile.js';
 
 /**
  * Hostile arguments that made winston throw before anything was delivered,
@@ -9,32 +10,6 @@ import { useDiagCapture } from '../helpers/diag.js';
  * "retried with a plain copy" reached diag. Most of them through child
  * loggers, whose own `write` reads an Error's `message`, `stack` and `cause`.
  */
-
-function thrower(what: string): () => never {
-  return () => {
-    throw new Error(what);
-  };
-}
-
-/** An Error whose own `key` is a getter that throws. */
-function errorWithThrowing(key: string, enumerable = false): Error {
-  const error = new Error(`hostile ${key}`);
-  Object.defineProperty(error, key, { get: thrower(`${key} getter`), enumerable });
-  return error;
-}
-
-const ALL_TRAPS = ['get', 'apply', 'getPrototypeOf', 'ownKeys', 'has', 'getOwnPropertyDescriptor'];
-
-/** A Proxy whose every trap throws. */
-function throwingProxy<T extends object>(target: T): T {
-  return new Proxy(target, Object.fromEntries(ALL_TRAPS.map((t) => [t, thrower(`${t} trap`)])));
-}
-
-function revokedProxy(): object {
-  const { proxy, revoke } = Proxy.revocable({}, {});
-  revoke();
-  return proxy;
-}
 
 const HOSTILE: Record<string, () => unknown> = {
   'an Error whose message getter throws': () => errorWithThrowing('message'),

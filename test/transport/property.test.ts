@@ -5,33 +5,9 @@ import winston from 'winston';
 import { LogPipeline, OtelTransport } from '../../src/index.js';
 import { createLogCapture, startOtlpReceiver } from '../../src/testing/index.js';
 import { useDiagCapture } from '../helpers/diag.js';
+import { errorWithThrowing, revokedProxy, thrower, throwingProxy } from '../helpers/hostile.js';
 
 const HUGE = 'x'.repeat(2_000_000);
-
-function thrower(what: string): () => never {
-  return () => {
-    throw new Error(what);
-  };
-}
-
-/** An Error whose own `key` is a getter that throws. */
-function errorWithThrowing(key: string, enumerable = false): Error {
-  const error = new Error(`hostile ${key}`);
-  Object.defineProperty(error, key, { get: thrower(`${key} getter`), enumerable });
-  return error;
-}
-
-/** A Proxy whose every trap a log call may meet throws. */
-function throwingProxy<T extends object>(target: T): T {
-  const traps = ['get', 'apply', 'getPrototypeOf', 'ownKeys', 'has', 'getOwnPropertyDescriptor'];
-  return new Proxy(target, Object.fromEntries(traps.map((trap) => [trap, thrower(trap)])));
-}
-
-function revokedProxy(): object {
-  const { proxy, revoke } = Proxy.revocable({}, {});
-  revoke();
-  return proxy;
-}
 
 /**
  * Values chosen to break serializers. Each is made inside the property, from

@@ -1,0 +1,47 @@
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import winston from 'winston';
+import type { PipelineStats } from '../../src/pipeline/accounting.js';
+import { LogPipeline } from '../../src/pipeline/log-pipeline.js';
+import type { LogPipelineOptions } from '../../src/pipeline/options.js';
+import { OtelTransport } from '../../src/transport/otel-transport.js';
+
+/** created = exported + dropped + queued + inFlight, exactly. */
+export function balanced(s: PipelineStats): boolean {
+  return s.created === s.exported + s.droppedTotal + s.queued + s.inFlight;
+}
+
+/** A LogPipeline behind a LoggerProvider and a winston logger with an OtelTransport. */
+export interface PipelineLogger {
+  readonly pipeline: LogPipeline;
+  readonly provider: LoggerProvider;
+  readonly logger: winston.Logger;
+  /** Logs `count` records with the attribute `seq` from `from`, synchronously. */
+  log(count: number, from?: number): void;
+}
+
+/**
+ * {@link PipelineLogger} with the timings of a test (20 ms batches, retries
+ * from 20 to 100 ms, a 1 s shutdown, no drop warnings) unless `options` says otherwise.
+ */
+export function pipelineLogger(options: LogPipelineOptions): PipelineLogger {
+  const pipeline = new LogPipeline({
+    scheduledDelayMillis: 20,
+    retryInitialMillis: 20,
+    retryMaxMillis: 100,
+    shutdownTimeoutMillis: 1000,
+    dropWarnings: false,
+    ...options,
+  });
+  const provider = new LoggerProvider({ processors: [pipeline] });
+  const logger = winston.createLogger({
+    transports: [new OtelTransport({ loggerProvider: provider })],
+  });
+  return {
+    pipeline,
+    provider,
+    logger,
+    log(count, from = 0) {
+      for (let i = 0; i < count; i++) logger.info('record', { seq: from + i });
+    },
+  };
+}
