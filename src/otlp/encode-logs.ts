@@ -208,6 +208,29 @@ function writeSpanOf(w: ProtobufWriter, context: Context): void {
   }
 }
 
+/** severity_number(2) unless unspecified, severity_text(3) unless empty, body(5) unless undefined. */
+function writeSeverityAndBody(
+  w: ProtobufWriter,
+  severityNumber: number | undefined,
+  severityText: string | undefined,
+  body: unknown,
+): void {
+  if (severityNumber !== undefined && severityNumber !== 0) {
+    w.tag(2, VARINT);
+    w.uint(severityNumber);
+  }
+  if (severityText) {
+    w.tag(3, LENGTH_DELIMITED);
+    w.string(severityText);
+  }
+  if (body !== undefined) {
+    w.tag(5, LENGTH_DELIMITED);
+    const start = w.begin();
+    writeAnyValue(w, body);
+    w.end(start);
+  }
+}
+
 /** The fields of a record that the transport hands over directly, without the SDK's LogRecordImpl. */
 export interface LogRecordFields {
   /** Milliseconds since the epoch. */
@@ -237,21 +260,7 @@ export function appendLogRecordFields(
   const record = w.begin(2);
   w.tag(1, FIXED64);
   writeMillis(w, fields.timestamp);
-  const severity = fields.severityNumber;
-  if (severity !== undefined && severity !== 0) {
-    w.tag(2, VARINT);
-    w.uint(severity);
-  }
-  if (fields.severityText) {
-    w.tag(3, LENGTH_DELIMITED);
-    w.string(fields.severityText);
-  }
-  if (fields.body !== undefined) {
-    w.tag(5, LENGTH_DELIMITED);
-    const body = w.begin();
-    writeAnyValue(w, fields.body);
-    w.end(body);
-  }
+  writeSeverityAndBody(w, fields.severityNumber, fields.severityText, fields.body);
   if (fields.attributes !== undefined) writeAttributes(w, 6, fields.attributes, true);
   if (fields.context !== undefined) writeSpanOf(w, fields.context);
   w.tag(11, FIXED64);
@@ -271,20 +280,7 @@ export function appendReadableLogRecord(w: ProtobufWriter, log: ReadableLogRecor
   const record = w.begin(2);
   w.tag(1, FIXED64);
   writeHrTime(w, log.hrTime);
-  if (log.severityNumber !== undefined && log.severityNumber !== 0) {
-    w.tag(2, VARINT);
-    w.uint(log.severityNumber);
-  }
-  if (log.severityText) {
-    w.tag(3, LENGTH_DELIMITED);
-    w.string(log.severityText);
-  }
-  if (log.body !== undefined) {
-    w.tag(5, LENGTH_DELIMITED);
-    const body = w.begin();
-    writeAnyValue(w, log.body);
-    w.end(body);
-  }
+  writeSeverityAndBody(w, log.severityNumber, log.severityText, log.body);
   if (log.attributes !== undefined) writeAttributes(w, 6, log.attributes, false);
   if (log.droppedAttributesCount > 0) {
     w.tag(7, VARINT);
