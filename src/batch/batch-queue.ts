@@ -21,6 +21,7 @@
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { LogsEnvelope } from '../otlp/encode-logs.js';
+import { sleep } from '../exporter/abort.js';
 import { ProtobufWriter } from '../otlp/protobuf-writer.js';
 import type { Accounting, DropReason } from '../pipeline/accounting.js';
 
@@ -33,25 +34,37 @@ export class BatchTarget {
   writer = new ProtobufWriter(INITIAL_WRITER_BYTES);
   /** Records in the writer. */
   records = 0;
-  #envelope: Promise<LogsEnvelope> | undefined;
+  #envelope: LogsEnvelope | undefined;
 
   constructor(
     readonly resource: Resource,
     readonly scope: InstrumentationScope,
   ) {}
 
-  /** The resource and scope to send around this target's batches, once the resource is complete. */
-  envelope(): Promise<LogsEnvelope> {
-    return (this.#envelope ??= (async () => {
-      const resource = this.resource as Resource & {
-        asyncAttributesPending?: boolean;
-        waitForAsyncAttributes?: () => Promise<void>;
-      };
-      if (resource.asyncAttributesPending) await resource.waitForAsyncAttributes?.();
-      return new LogsEnvelope(this.resource, this.scope);
-    })());
+  /**
+   * The resource and scope to send around this target's batches. A resource
+   * still detecting attributes (a detector that is slow) is waited for at
+   * most `waitMillis`; then the batch goes with what it has, and the next
+   * one waits again. Never rejects.
+   */
+  async envelope(waitMillis: number): Promise<LogsEnvelope> {
+    if (this.#envelope !== undefined) return this.#envelope;
+    const resource = this.resource as Resource & {
+      asyncAttributesPending?: boolean;
+      waitForAsyncAttributes?: () => Promise<void>;
+    };
+    if (resource.asyncAttributesPending && resource.waitForAsyncAttributes) {
+      const detected = resource.waitForAsyncAttributes().catch(() => undefined);
+      await sleep(waitMillis, NEVER, detected);
+    }
+    const envelope = new LogsEnvelope(this.resource, this.scope);
+    if (!resource.asyncAttributesPending) this.#envelope = envelope;
+    return envelope;
   }
 }
+
+/** A signal that never aborts. */
+const NEVER = new AbortController().signal;
 
 /** Sealed records of one target, ready to send. */
 export class Batch {
@@ -108,8 +121,11 @@ export interface BatchLimits {
 export class BatchQueue {
   readonly #accounting: Accounting;
   readonly #limits: BatchLimits;
-  /** Open batches, by scope object: each `Logger` has its own scope object. */
-  readonly #targets = new Map<object, BatchTarget>();
+  /**
+   * Open batches, by scope object (each `Logger` has its own) and resource
+   * (one per provider, so nearly always one per scope).
+   */
+  readonly #targets = new Map<object, BatchTarget[]>();
   readonly #sealed: Batch[] = [];
   #head = 0;
   #nextSequence = 0;
@@ -137,12 +153,19 @@ export class BatchQueue {
 
   /** The open batch of `scope` (created on first use). */
   target(resource: Resource, scope: InstrumentationScope): BatchTarget {
-    let target = this.#targets.get(scope);
-    if (target === undefined || target.resource !== resource) {
-      target = new BatchTarget(resource, scope);
-      this.#targets.set(scope, target);
+    let targets = this.#targets.get(scope);
+    if (targets === undefined) {
+      targets = [];
+      this.#targets.set(scope, targets);
     }
+    for (const target of targets) if (target.resource === resource) return target;
+    const target = new BatchTarget(resource, scope);
+    targets.push(target);
     return target;
+  }
+
+  *#allTargets(): Generator<BatchTarget> {
+    for (const targets of this.#targets.values()) yield* targets;
   }
 
   /**
@@ -178,7 +201,7 @@ export class BatchQueue {
 
   /** Seals every open batch. */
   sealAll(): void {
-    for (const target of this.#targets.values()) {
+    for (const target of this.#allTargets()) {
       if (target.records > 0) this.#seal(target, target.writer.pos);
     }
   }
@@ -247,7 +270,7 @@ export class BatchQueue {
 
   /** Drops every record held here, open or sealed, for `reason`. */
   dropAll(reason: DropReason): void {
-    for (const target of this.#targets.values()) {
+    for (const target of this.#allTargets()) {
       if (target.records === 0) continue;
       this.#accounting.dropQueued(reason, target.records, target.writer.pos);
       this.#openRecords -= target.records;

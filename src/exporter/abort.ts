@@ -19,16 +19,24 @@ export class ExportAborter {
   }
 }
 
-/** Waits `millis` on an unref'd timer, or until `signal` aborts. */
-export function sleep(millis: number, signal: AbortSignal): Promise<void> {
+/**
+ * Waits `millis` on an unref'd timer, until `signal` aborts, or until
+ * `wake` (if given) resolves; whichever comes first ends the wait, and its
+ * timer and listener go with it.
+ */
+export function sleep(millis: number, signal: AbortSignal, wake?: Promise<void>): Promise<void> {
   return new Promise((resolve) => {
-    const done = (): void => {
+    let done = false;
+    const end = (): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal.removeEventListener('abort', end);
       resolve();
     };
-    const timer = setTimeout(done, millis);
+    const timer = setTimeout(end, Math.min(millis, 2 ** 31 - 1));
     timer.unref();
-    signal.addEventListener('abort', done, { once: true });
+    signal.addEventListener('abort', end, { once: true });
+    void wake?.then(end);
   });
 }

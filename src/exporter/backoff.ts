@@ -16,8 +16,9 @@ const MAX_RETRY_AFTER_MILLIS = 10 * 60_000;
 
 /**
  * The wait before attempt `failures + 1`, after `failures` failed ones in a
- * row: exponential from `initialMillis`, capped at `maxMillis`, with jitter;
- * a server's `Retry-After` wins when it gives one.
+ * row: exponential from `initialMillis`, capped at `maxMillis`, with jitter.
+ * A server's `Retry-After` may make it longer (up to 10 minutes), never
+ * shorter: a server that says "0" cannot make the client hammer it.
  */
 export function backoffMillis(
   policy: RetryPolicy,
@@ -25,15 +26,21 @@ export function backoffMillis(
   retryAfterMillis: number | undefined,
   random: () => number = Math.random,
 ): number {
-  if (retryAfterMillis !== undefined) return Math.min(retryAfterMillis, MAX_RETRY_AFTER_MILLIS);
   const base = Math.min(policy.maxMillis, policy.initialMillis * MULTIPLIER ** (failures - 1));
-  const jittered = base * (1 - JITTER + 2 * JITTER * random());
-  return Math.max(0, Math.min(policy.maxMillis, jittered));
+  const backoff = Math.max(
+    0,
+    Math.min(policy.maxMillis, base * (1 - JITTER + 2 * JITTER * random())),
+  );
+  if (retryAfterMillis === undefined) return backoff;
+  return Math.max(backoff, Math.min(retryAfterMillis, MAX_RETRY_AFTER_MILLIS));
 }
 
+/** An IMF-fixdate, the HTTP date form (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 /**
- * A `Retry-After` header (RFC 9110 §10.2.3): a number of seconds, or an
- * HTTP date. `undefined` when absent or unreadable.
+ * A `Retry-After` header (RFC 9110 §10.2.3): a whole number of seconds, or
+ * an HTTP date in the future. `undefined` when absent, malformed or past.
  */
 export function parseRetryAfter(
   header: string | string[] | undefined,
@@ -43,7 +50,7 @@ export function parseRetryAfter(
   if (value === undefined) return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!HTTP_DATE.test(text)) return undefined;
   const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  return Number.isNaN(date) || date <= now ? undefined : date - now;
 }

@@ -144,8 +144,7 @@ export class LogExporter {
         // Another export is probing the collector: wait for it to get through.
         const left = maxElapsed - (performance.now() - started);
         if (left <= 0) return exhausted('retries_exhausted');
-        const recovered = this.#recovered.promise;
-        await Promise.race([recovered, sleep(Math.min(left, 2 ** 31 - 1), signal)]);
+        await sleep(left, signal, this.#recovered.promise);
         continue;
       }
       const result = await this.#sender.send(request, this.#attemptTimeoutMillis, signal);

@@ -19,7 +19,10 @@ export const DROP_REASONS = [
   'shutdown',
   /** Emitted after the pipeline had shut down. */
   'already_shutdown',
-  /** Could not be encoded even with a placeholder body and no attributes (not seen in practice). */
+  /**
+   * Could not be encoded even with a placeholder body and no attributes, or
+   * was logged, over and over, by a getter read while encoding another record.
+   */
   'unencodable',
 ] as const;
 

@@ -39,6 +39,11 @@ import { componentName, SelfMetrics } from './self-metrics.js';
 /** Marks a {@link LogPipeline}, across copies of this package (CommonJS and ESM builds). */
 export const LOG_PIPELINE = Symbol.for('otel-winston.log-pipeline.v1');
 
+/** Records emitted while one is encoded, waiting for it: at most this many. */
+const MAX_DEFERRED = 64;
+/** Records emitted while a deferred one is encoded, and so on: at most this deep. */
+const MAX_DEFER_DEPTH = 8;
+
 interface Waiter {
   readonly done: () => boolean;
   readonly resolve: () => void;
@@ -79,6 +84,10 @@ export class LogPipeline implements LogRecordProcessor {
   #immediate: NodeJS.Immediate | undefined;
   /** How many drains run: while any does, every record is sent at once. */
   #draining = 0;
+  /** A record is being encoded: one emitted meanwhile waits in `#deferred`. */
+  #encoding = false;
+  #deferred: Array<() => void> = [];
+  #deferDepth = 0;
   #stopped = false;
   #shutdown: Promise<void> | undefined;
 
@@ -146,6 +155,11 @@ export class LogPipeline implements LogRecordProcessor {
       this.#accounting.refuse('already_shutdown');
       return;
     }
+    if (this.#encoding) {
+      this.#defer(() => this.onEmit(logRecord));
+      return;
+    }
+    this.#encoding = true;
     let target: BatchTarget | undefined;
     let start = 0;
     try {
@@ -168,7 +182,10 @@ export class LogPipeline implements LogRecordProcessor {
           attributes: attributes ? logRecord.attributes : {},
         }),
       );
+    } finally {
+      this.#encoding = false;
     }
+    if (this.#deferred.length > 0) this.#runDeferred();
   }
 
   /**
@@ -181,6 +198,11 @@ export class LogPipeline implements LogRecordProcessor {
       this.#accounting.refuse('already_shutdown');
       return;
     }
+    if (this.#encoding) {
+      this.#defer(() => this.emitFields(target, fields));
+      return;
+    }
+    this.#encoding = true;
     const start = target.writer.pos;
     try {
       this.#queue.admit(target, start, appendLogRecordFields(target.writer, fields, Date.now()));
@@ -192,6 +214,39 @@ export class LogPipeline implements LogRecordProcessor {
           Date.now(),
         ),
       );
+    } finally {
+      this.#encoding = false;
+    }
+    if (this.#deferred.length > 0) this.#runDeferred();
+  }
+
+  /**
+   * A record emitted while another is being encoded (a getter in a body
+   * that logs, a diag logger that logs): it waits until that one is done,
+   * so that the two are never written into each other.
+   */
+  #defer(emit: () => void): void {
+    if (this.#deferred.length >= MAX_DEFERRED) {
+      // A getter that logs on every read would defer records forever.
+      this.#accounting.refuse('unencodable');
+      return;
+    }
+    this.#deferred.push(emit);
+  }
+
+  #runDeferred(): void {
+    if (this.#deferDepth >= MAX_DEFER_DEPTH) {
+      for (let i = this.#deferred.length; i > 0; i--) this.#accounting.refuse('unencodable');
+      this.#deferred = [];
+      return;
+    }
+    const pending = this.#deferred;
+    this.#deferred = [];
+    this.#deferDepth++;
+    try {
+      for (const emit of pending) emit();
+    } finally {
+      this.#deferDepth--;
     }
   }
 
@@ -211,6 +266,8 @@ export class LogPipeline implements LogRecordProcessor {
     error: unknown,
     encode: (w: ProtobufWriter, body: string, attributes: boolean) => number,
   ): void {
+    // The half-written record goes first: the warning itself may be logged.
+    if (target !== undefined) target.writer.pos = start;
     warn('OTW001', `a log record could not be encoded: ${describeError(error)}`);
     const body = `[otel-winston: this record could not be encoded: ${describeError(error)}]`;
     if (target !== undefined) {
@@ -274,10 +331,15 @@ export class LogPipeline implements LogRecordProcessor {
 
   async #send(batch: Batch): Promise<void> {
     // Handed to the exporter now, so that it counts this export before the envelope is ready.
-    const request = batch.target.envelope().then((envelope) => envelope.request(batch.payload));
+    const request = batch.target
+      .envelope(this.#settings.exportTimeoutMillis)
+      .then((envelope) => envelope.request(batch.payload));
     const outcome = await this.#exporter.export(request, batch.records);
-    // Abandoned at a deadline meanwhile: already counted.
-    if (!this.#inFlight.delete(batch)) return;
+    // Abandoned at a deadline meanwhile: already counted; the slot is free again.
+    if (!this.#inFlight.delete(batch)) {
+      this.#schedulePump();
+      return;
+    }
     const halves = outcome.tooLarge ? batch.halve() : undefined;
     if (halves !== undefined) {
       this.#accounting.requeue(batch.records, batch.bytes);
@@ -409,6 +471,8 @@ export class LogPipeline implements LogRecordProcessor {
   async #stop(): Promise<void> {
     await this.drain(this.#settings.shutdownTimeoutMillis);
     this.#stopped = true;
+    // A record that came in between the end of the drain and now has no one to send it.
+    this.#queue.dropAll('shutdown');
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);

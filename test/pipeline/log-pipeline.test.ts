@@ -23,6 +23,7 @@ import { ProtobufWriter } from '../../src/otlp/protobuf-writer.js';
 import type { PipelineStats } from '../../src/pipeline/accounting.js';
 import type { LogPipelineOptions } from '../../src/pipeline/options.js';
 import { startOtlpReceiver } from '../../src/testing/index.js';
+import { LogPipeline } from '../../src/pipeline/log-pipeline.js';
 import { useDiagCapture } from '../helpers/diag.js';
 import { balanced, pipelineLogger, type PipelineLogger } from '../helpers/pipeline.js';
 import { startLoadReceiver, type LoadReceiver } from '../helpers/load-receiver.js';
@@ -299,6 +300,57 @@ describe('pipeline: LogPipeline against a loopback receiver', function () {
     expect(receiver.count).to.equal(100);
     expect(receiver.lastHeaders['content-encoding']).to.equal('gzip');
     expect(receiver.lastHeaders['x-api-key']).to.equal('k-123');
+  });
+
+  it('a record logged while another is encoded (a body getter that logs) waits for it: both arrive whole', async () => {
+    const { pipeline, provider } = setup(`${receiver.url}/v1/logs`);
+    const logger = provider.getLogger('direct');
+    const body = {
+      get detail(): string {
+        logger.emit({ body: 'logged by a getter', attributes: { seq: 2 } });
+        return 'read';
+      },
+    };
+    logger.emit({ body: body as never, attributes: { seq: 1 } });
+    await pipeline.forceFlush();
+    expect([...receiver.seen.keys()].sort()).to.deep.equal([1, 2]);
+    expect(pipeline.stats()).to.deep.include({ exported: 2, droppedTotal: 0, queuedBytes: 0 });
+  });
+
+  it('a getter that logs on every read cannot loop: the records past the bound are counted unencodable', async () => {
+    const { pipeline, provider } = setup(`${receiver.url}/v1/logs`);
+    const logger = provider.getLogger('direct');
+    const loud = {
+      get again(): string {
+        logger.emit({ body: loud as never, attributes: { seq: 9 } });
+        return 'x';
+      },
+    };
+    logger.emit({ body: loud as never, attributes: { seq: 0 } });
+    await pipeline.forceFlush();
+    const stats = pipeline.stats();
+    expect(stats.dropped.unencodable).to.be.greaterThan(0);
+    expect(balanced(stats)).to.equal(true);
+    expect(stats).to.deep.include({ queued: 0, inFlight: 0, queuedBytes: 0 });
+    expect(receiver.count).to.equal(stats.exported);
+  });
+
+  it('a resource still detecting attributes is waited for at most exportTimeoutMillis', async () => {
+    const pipeline = new LogPipeline({
+      url: `${receiver.url}/v1/logs`,
+      scheduledDelayMillis: 20,
+      exportTimeoutMillis: 300,
+      dropWarnings: false,
+    });
+    const slow = resourceFromAttributes({
+      'service.name': 'slow',
+      'host.id': new Promise<string>(() => undefined), // a detector that never answers
+    });
+    const provider = new LoggerProvider({ resource: slow, processors: [pipeline] });
+    running.push({ pipeline, provider } as PipelineLogger);
+    provider.getLogger('direct').emit({ body: 'x', attributes: { seq: 4 } });
+    await waitUntil('the export', () => receiver.count === 1, 5000);
+    expect(pipeline.stats().exported).to.equal(1);
   });
 
   it('a record whose body cannot be encoded is sent with a placeholder body and its attributes', async () => {
