@@ -42,7 +42,8 @@ export class DropReporter {
   #timer: NodeJS.Timeout | undefined;
   readonly #pending = noDrops();
   #pendingTotal = 0;
-  #summarized = false;
+  /** `droppedTotal` when the summary was last printed. */
+  #summarized = 0;
 
   /** @param where - the pipeline's destination, for the messages */
   constructor(where: string, enabled: boolean, stats: () => PipelineStats) {
@@ -96,16 +97,17 @@ export class DropReporter {
   }
 
   /**
-   * Once, when the pipeline ends: one line on stderr if anything was ever
-   * dropped. Synchronous, so that it works in a process `exit` handler.
+   * When the pipeline ends (or the process does): one line on stderr if
+   * records were dropped since the last summary, with the totals. Called at
+   * every end, it says each drop once. Synchronous, so that it works in a
+   * process `exit` handler.
    */
   summarize(): void {
-    if (this.#summarized) return;
-    this.#summarized = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const stats = this.#stats();
-    if (stats.droppedTotal === 0 || !this.#enabled) return;
+    if (stats.droppedTotal === this.#summarized || !this.#enabled) return;
+    this.#summarized = stats.droppedTotal;
     const line =
       `otel-winston: ${count(stats.droppedTotal)} of ${count(stats.created)} log records were not delivered ` +
       `to ${this.#where} (${describeDrops(stats.dropped)}); ${count(stats.exported)} were.`;

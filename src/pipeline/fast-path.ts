@@ -12,8 +12,11 @@
  *   misses the record;
  * - the provider's attribute limits are no stricter than the transport's,
  *   which already applied its own;
- * - the logger's configuration (enabled, minimum severity, trace-based) and
- *   a provider that has shut down are honoured as `Logger.enabled()` does;
+ * - the logger's configuration (enabled, minimum severity, trace-based) is
+ *   honoured as `Logger.enabled()` does. One difference, on purpose: a record
+ *   logged once the provider has begun to shut down, which `Logger.emit()`
+ *   drops without a trace, still reaches the pipeline, which sends it while
+ *   it drains, or counts it (`already_shutdown`);
  * - the SDK's `otel.sdk.log.created` counter is still incremented.
  *
  * This reads sdk-logs internals (`Logger._sharedState`, `_loggerConfig`,
@@ -124,7 +127,10 @@ export function directSinkFor(
     return {
       // As Logger.enabled() decides, with the pipeline (which has no enabled()) the one processor.
       enabled(severityNumber, context) {
-        if (shared.hasShutdown === true || !config.enabled) return false;
+        // Once the provider shuts down, Logger.emit() drops records without a count; the
+        // pipeline takes them instead: it sends them while it drains, then counts them.
+        if (shared.hasShutdown === true) return true;
+        if (!config.enabled) return false;
         if (
           severityNumber !== SeverityNumber.UNSPECIFIED &&
           severityNumber < config.minimumSeverity

@@ -347,7 +347,16 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
         for (const fn of undo.splice(0).reverse()) fn();
         if (sdk !== undefined) {
           const running = sdk;
-          await flushWithin(() => running.shutdown(), settings.shutdownTimeoutMillis, giveUp);
+          const deadline = settings.shutdownTimeoutMillis;
+          await flushWithin(
+            async () => {
+              // Records logged while it drains go too; the SDK's shutdown then finds it empty.
+              await pipeline?.drain(deadline);
+              await running.shutdown();
+            },
+            deadline,
+            giveUp,
+          );
         }
         delete globalState[STATE_KEY];
       })());

@@ -225,6 +225,19 @@ describe('pipeline: LogPipeline against a loopback receiver', function () {
     expect(summary[0]).to.include('100 shutdown deadline');
   });
 
+  it('records logged while the provider shuts down are sent; those after it are counted already_shutdown', async () => {
+    const { pipeline, provider, log } = setup(`${receiver.url}/v1/logs`);
+    log(10);
+    const stopping = provider.shutdown();
+    log(5, 10); // the provider has begun to shut down: Logger.emit() would drop these uncounted
+    await stopping;
+    log(5, 15);
+    const stats = pipeline.stats();
+    expect(receiver.count).to.equal(15);
+    expect(stats).to.deep.include({ created: 20, exported: 15, droppedTotal: 5 });
+    expect(stats.dropped.already_shutdown).to.equal(5);
+  });
+
   it('forceFlush() during an outage returns after exportTimeoutMillis and drops nothing', async () => {
     const { pipeline, log } = setup(`${receiver.url}/v1/logs`, { exportTimeoutMillis: 300 });
     await receiver.down();
