@@ -17,23 +17,26 @@ export const DEFAULT_ATTRIBUTE_LIMITS: AttributeLimits = {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Reads a non-negative integer from the first of `names` that is set. An
- * unusable value gets a `diag` warning and the default, never an exception.
+ * Reads an integer in [`min`, `max`] from the first of `names` that is set.
+ * An unusable value gets a `diag` warning and the default, never an exception.
  */
 export function readIntegerEnv(
   env: Env,
   names: readonly string[],
   fallback: number,
   min: number,
+  max = Number.MAX_SAFE_INTEGER,
 ): number {
   for (const name of names) {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') continue;
     const value = Number(raw.trim());
-    if (Number.isInteger(value) && value >= min) return value;
+    if (Number.isInteger(value) && value >= min && value <= max) return value;
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
     warn(
       'OTW004',
-      `Expected ${name} to be an integer >= ${min}, got ${JSON.stringify(raw)}; using ${fallback}`,
+      `Expected ${name} to be an integer ${range}, got ${JSON.stringify(raw)}; using ${fallback}`,
+      name,
     );
     return fallback;
   }

@@ -1,5 +1,6 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import { checkInteger, invalidOption } from '../errors.js';
+import type { RetryPolicy } from '../exporter/backoff.js';
 import { readIntegerEnv } from '../limits.js';
 import { readMillisEnv } from '../telemetry/env.js';
 import { warn } from '../warnings.js';
@@ -235,6 +236,28 @@ function checkOptions(options: unknown): LogPipelineOptions {
   checkMillis('retryMaxMillis', o.retryMaxMillis);
   checkMillis('retryMaxElapsedMillis', o.retryMaxElapsedMillis, true);
   checkMillis('shutdownTimeoutMillis', o.shutdownTimeoutMillis);
+  if (
+    o.retryInitialMillis !== undefined &&
+    o.retryMaxMillis !== undefined &&
+    o.retryMaxMillis < o.retryInitialMillis
+  ) {
+    throw invalidOption(
+      'retryMaxMillis',
+      `at least \`retryInitialMillis\` (${o.retryInitialMillis})`,
+      o.retryMaxMillis,
+    );
+  }
+  if (
+    o.maxQueueBytes !== undefined &&
+    o.maxExportBatchBytes !== undefined &&
+    o.maxExportBatchBytes > o.maxQueueBytes
+  ) {
+    throw invalidOption(
+      'maxExportBatchBytes',
+      `at most \`maxQueueBytes\` (${o.maxQueueBytes})`,
+      o.maxExportBatchBytes,
+    );
+  }
   if (o.dropWarnings !== undefined && typeof o.dropWarnings !== 'boolean') {
     throw invalidOption('dropWarnings', 'a boolean', o.dropWarnings);
   }
@@ -263,6 +286,31 @@ function protocolFromEnv(env: Env): OtlpProtocol {
 }
 
 /**
+ * The retry policy of `options`, else `OTEL_WINSTON_RETRY_INITIAL_MS`,
+ * `_MAX_MS` and `_MAX_ELAPSED_MS`, else 1 s, 5 s and no limit. The SDK's
+ * span and metric exporters use it too.
+ */
+export function retryPolicyFromEnv(
+  env: Env,
+  options: Pick<
+    LogPipelineOptions,
+    'retryInitialMillis' | 'retryMaxMillis' | 'retryMaxElapsedMillis'
+  > = {},
+): RetryPolicy {
+  const initialMillis =
+    options.retryInitialMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_INITIAL_MS', 1000);
+  const maxMillis = options.retryMaxMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_MS', 5000);
+  return {
+    initialMillis,
+    // From the environment, a cap below the first wait means the first wait.
+    maxMillis: Math.max(initialMillis, maxMillis),
+    maxElapsedMillis:
+      options.retryMaxElapsedMillis ??
+      readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_ELAPSED_MS', Infinity),
+  };
+}
+
+/**
  * The settings of a pipeline: `options` first, then the environment, then
  * the defaults. Throws an `OtelWinstonError` for a bad option.
  */
@@ -271,37 +319,47 @@ export function resolvePipelineSettings(
   env: Env = process.env,
 ): PipelineSettings {
   const o = checkOptions(options);
-  const int = (names: string[], fallback: number, min: number): number =>
-    readIntegerEnv(env, names, fallback, min);
-  const exportTimeoutMillis =
-    o.exportTimeoutMillis ?? readMillisEnv(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000);
-  const retryInitialMillis =
-    o.retryInitialMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_INITIAL_MS', 1000);
+  const int = (name: string, fallback: number, min: number, max?: number): number =>
+    readIntegerEnv(env, [name], fallback, min, max);
+  const retry = retryPolicyFromEnv(env, o);
+  const maxQueueBytes =
+    o.maxQueueBytes ??
+    int('OTEL_WINSTON_QUEUE_MAX_BYTES', DEFAULT_MAX_QUEUE_BYTES, MIN_QUEUE_BYTES);
+  const batchBytesFromEnv =
+    o.maxExportBatchBytes === undefined && env.OTEL_WINSTON_BATCH_MAX_BYTES !== undefined;
+  let maxExportBatchBytes =
+    o.maxExportBatchBytes ??
+    int('OTEL_WINSTON_BATCH_MAX_BYTES', DEFAULT_MAX_EXPORT_BATCH_BYTES, MIN_BATCH_BYTES);
+  if (maxExportBatchBytes > maxQueueBytes) {
+    // A batch is never larger than the whole queue (both given in code was refused above).
+    if (batchBytesFromEnv) {
+      warn(
+        'OTW004',
+        `OTEL_WINSTON_BATCH_MAX_BYTES (${maxExportBatchBytes}) is more than the queue holds (${maxQueueBytes}); using ${maxQueueBytes}`,
+        'OTEL_WINSTON_BATCH_MAX_BYTES',
+      );
+    }
+    maxExportBatchBytes = maxQueueBytes;
+  }
   return {
     url: o.url,
     protocol: o.protocol ?? protocolFromEnv(env),
     headers: o.headers,
     compression: o.compression,
     timeoutMillis: o.timeoutMillis,
-    maxQueueBytes:
-      o.maxQueueBytes ??
-      int(['OTEL_WINSTON_QUEUE_MAX_BYTES'], DEFAULT_MAX_QUEUE_BYTES, MIN_QUEUE_BYTES),
-    maxExportBatchSize: o.maxExportBatchSize ?? int(['OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'], 512, 1),
-    maxExportBatchBytes:
-      o.maxExportBatchBytes ??
-      int(['OTEL_WINSTON_BATCH_MAX_BYTES'], DEFAULT_MAX_EXPORT_BATCH_BYTES, MIN_BATCH_BYTES),
+    maxQueueBytes,
+    maxExportBatchSize:
+      o.maxExportBatchSize ?? int('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 512, 1, 1_000_000),
+    maxExportBatchBytes,
     scheduledDelayMillis:
       o.scheduledDelayMillis ?? readMillisEnv(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000),
-    exportTimeoutMillis,
+    exportTimeoutMillis:
+      o.exportTimeoutMillis ?? readMillisEnv(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000),
     maxConcurrentExports:
-      o.maxConcurrentExports ?? Math.min(64, int(['OTEL_WINSTON_EXPORT_CONCURRENCY'], 2, 1)),
-    retryInitialMillis,
-    retryMaxMillis: Math.max(
-      retryInitialMillis,
-      o.retryMaxMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_MS', 5000),
-    ),
-    retryMaxElapsedMillis:
-      o.retryMaxElapsedMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_ELAPSED_MS', Infinity),
+      o.maxConcurrentExports ?? int('OTEL_WINSTON_EXPORT_CONCURRENCY', 2, 1, 64),
+    retryInitialMillis: retry.initialMillis,
+    retryMaxMillis: retry.maxMillis,
+    retryMaxElapsedMillis: retry.maxElapsedMillis,
     shutdownTimeoutMillis:
       o.shutdownTimeoutMillis ?? readMillisEnv(env, 'OTEL_WINSTON_SHUTDOWN_TIMEOUT', 5000),
     meterProvider: o.meterProvider,

@@ -25,6 +25,7 @@ import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
 import { readBooleanEnv, readListEnv, readMillisEnv } from './env.js';
 import type { LogPipeline } from '../pipeline/log-pipeline.js';
+import { retryPolicyFromEnv } from '../pipeline/options.js';
 import { flushWithin, installExitHooks } from './exit-hooks.js';
 import { logProcessorsFromEnv } from './log-processors.js';
 import { sdkExportersFromEnv } from './sdk-exporters.js';
@@ -372,11 +373,8 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
     const { NodeSDK: SDK } = load<{ NodeSDK: typeof NodeSDK }>('@opentelemetry/sdk-node');
     const logs = logProcessorsFromEnv(env);
     pipeline = logs?.pipeline;
-    const retry = {
-      initialMillis: readMillisEnv(env, 'OTEL_WINSTON_RETRY_INITIAL_MS', 1000),
-      maxMillis: readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_MS', 5000),
-      maxElapsedMillis: Infinity,
-    };
+    // Span and metric exports retry as the logs do, within their export timeout.
+    const retry = retryPolicyFromEnv(env);
     sdk = new SDK({
       ...(settings.serviceName !== undefined ? { serviceName: settings.serviceName } : {}),
       ...(logs !== undefined ? { logRecordProcessors: logs.processors } : {}),
