@@ -181,6 +181,8 @@ export class BatchQueue {
     else if (accounting.heldBytes + size > limits.maxQueueBytes) refused = 'queue_full';
     if (refused !== undefined) {
       target.writer.pos = start;
+      // A huge record grew the writer: give the memory back now, not at the next seal.
+      if (target.writer.buf.length > KEEP_WRITER_BYTES) this.#keep(target, 0, start);
       accounting.refuse(refused);
       return false;
     }
@@ -215,14 +217,23 @@ export class BatchQueue {
     this.#sealed.push(new Batch(target, w.copy(0, end), target.records, this.#nextSequence++));
     this.#openRecords -= target.records;
     target.records = 0;
-    const rest = w.pos - end;
+    this.#keep(target, end, w.pos);
+  }
+
+  /**
+   * Keeps only `[from, to)` of `target`'s writer, moved to its start; a
+   * writer that grew past {@link KEEP_WRITER_BYTES} is replaced by a small one.
+   */
+  #keep(target: BatchTarget, from: number, to: number): void {
+    const w = target.writer;
+    const rest = to - from;
     if (w.buf.length > KEEP_WRITER_BYTES) {
       const next = new ProtobufWriter(Math.max(INITIAL_WRITER_BYTES, rest));
-      w.buf.copy(next.buf, 0, end, w.pos);
+      w.buf.copy(next.buf, 0, from, to);
       next.pos = rest;
       target.writer = next;
     } else {
-      w.buf.copyWithin(0, end, w.pos);
+      w.buf.copyWithin(0, from, to);
       w.pos = rest;
     }
   }

@@ -20,7 +20,7 @@ const OUT_OF_RANGE = 11;
 const UNAVAILABLE = 14;
 const DATA_LOSS = 15;
 
-/** Codes the OTLP specification lets a client retry. */
+/** Codes the OTLP specification lets a client retry (RESOURCE_EXHAUSTED: only with RetryInfo). */
 const RETRYABLE_CODES: ReadonlySet<number> = new Set([
   CANCELLED,
   DEADLINE_EXCEEDED,
@@ -197,14 +197,13 @@ export class GrpcSender implements Sender {
     if (code === RESOURCE_EXHAUSTED && TOO_LARGE.test(details)) {
       return { outcome: 'failed', errorType, message, status: undefined, tooLarge: true };
     }
-    if (RETRYABLE_CODES.has(code)) {
-      return {
-        outcome: 'retryable',
-        errorType,
-        message,
-        status: undefined,
-        retryAfterMillis: retryDelayMillis(error?.metadata),
-      };
+    const retryAfterMillis = retryDelayMillis(error?.metadata);
+    // RESOURCE_EXHAUSTED is retried only when the server says when (RetryInfo), as OTLP specifies.
+    if (
+      RETRYABLE_CODES.has(code) &&
+      (code !== RESOURCE_EXHAUSTED || retryAfterMillis !== undefined)
+    ) {
+      return { outcome: 'retryable', errorType, message, status: undefined, retryAfterMillis };
     }
     return { outcome: 'failed', errorType, message, status: undefined, tooLarge: false };
   }

@@ -34,13 +34,19 @@ export class HttpEndpoint {
   readonly target: URL;
   readonly #config: HttpSenderConfig;
   #agent: Promise<Agent> | undefined;
+  /** The compressed body of each request, made once for all its attempts. */
+  readonly #compressed = new WeakMap<readonly Buffer[], Promise<Buffer>>();
 
   constructor(config: HttpSenderConfig) {
     this.#config = config;
     this.target = new URL(config.url);
   }
 
-  /** One POST of `body`; resolves with the response or the error, never rejects. */
+  /**
+   * One POST of `body`; resolves with the response or the error, never
+   * rejects. Pass the same `body` array to every attempt of one request: it
+   * is compressed once.
+   */
   async send(
     body: readonly Buffer[],
     timeoutMillis: number,
@@ -53,7 +59,12 @@ export class HttpEndpoint {
       agent = await (this.#agent ??= this.#config.agentFactory(this.target.protocol));
       Object.assign(headers, await this.#config.headers());
       if (this.#config.compression === 'gzip') {
-        pieces = [await gzipAsync(Buffer.concat(body))];
+        let compressed = this.#compressed.get(body);
+        if (compressed === undefined) {
+          compressed = gzipAsync(Buffer.concat(body));
+          this.#compressed.set(body, compressed);
+        }
+        pieces = [await compressed];
         headers['Content-Encoding'] = 'gzip';
       }
     } catch (error) {
@@ -83,6 +94,8 @@ export class HttpSender implements Sender {
   readonly serverPort: number;
   readonly #endpoint: HttpEndpoint;
   readonly #toJson: ((request: readonly Buffer[]) => Buffer) | undefined;
+  /** The OTLP/JSON body of each request, made once for all its attempts. */
+  readonly #json = new WeakMap<readonly Buffer[], readonly Buffer[]>();
 
   /** @param toJson - for OTLP/JSON: transcodes the protobuf request just before it is sent */
   constructor(config: HttpSenderConfig, toJson?: (request: readonly Buffer[]) => Buffer) {
@@ -102,7 +115,10 @@ export class HttpSender implements Sender {
   ): Promise<AttemptResult> {
     let body = request;
     try {
-      if (this.#toJson !== undefined) body = [this.#toJson(request)];
+      if (this.#toJson !== undefined) {
+        body = this.#json.get(request) ?? [this.#toJson(request)];
+        this.#json.set(request, body);
+      }
     } catch (error) {
       return {
         outcome: 'failed',

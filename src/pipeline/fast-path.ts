@@ -124,9 +124,13 @@ export function directSinkFor(
       typeof metrics?.emitLog === 'function'
         ? (metrics.emitLog as () => void).bind(metrics)
         : undefined;
+    // sdk-logs keeps the array the provider was given: if the app adds a processor to it
+    // later, records go through Logger.emit() again, so that the new one sees them.
+    const alone = (): boolean => processors.length === 1;
     return {
       // As Logger.enabled() decides, with the pipeline (which has no enabled()) the one processor.
       enabled(severityNumber, context) {
+        if (!alone()) return logger.enabled({ context, severityNumber });
         // Once the provider shuts down, Logger.emit() drops records without a count; the
         // pipeline takes them instead: it sends them while it drains, then counts them.
         if (shared.hasShutdown === true) return true;
@@ -146,6 +150,10 @@ export function directSinkFor(
         return true;
       },
       emit(record) {
+        if (!alone()) {
+          logger.emit(record);
+          return;
+        }
         created?.();
         pipeline.emitFields(target, record as Parameters<LogPipeline['emitFields']>[1]);
       },

@@ -48,7 +48,12 @@ export interface ComponentIdentity {
   readonly exporter: Attributes;
 }
 
-const instances = new Map<string, number>();
+/** Instances made per component type, shared by the CommonJS and ESM copies of this package. */
+const INSTANCES = Symbol.for('otel-winston.component-instances.v1');
+const instances = ((globalThis as { [INSTANCES]?: Map<string, number> })[INSTANCES] ??= new Map<
+  string,
+  number
+>());
 
 /** `<type>/<n>`, n counting the instances of `type` made in this process, from 0. */
 export function componentName(type: string): string {

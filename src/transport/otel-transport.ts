@@ -243,14 +243,33 @@ export class OtelTransport extends TransportStream {
   #currentLogger(): Logger {
     if (this.#provider !== undefined) return this.#logger!;
     const provider = logs.getLoggerProvider();
+    if (this.#provisional && provider === this.#globalProvider && !this.#registered(provider)) {
+      return this.#logger!;
+    }
     if (provider !== this.#globalProvider || this.#logger === undefined || this.#provisional) {
       this.#globalProvider = provider;
       const logger = this.#useLogger(provider);
-      // The API's proxy hands out a stand-in until the SDK registers: ask again until it has.
+      // The API's proxy hands out a stand-in until the SDK registers: ask again when it has.
       this.#provisional = typeof (logger as { _getLogger?: unknown })._getLogger === 'function';
       return logger;
     }
     return this.#logger;
+  }
+
+  /**
+   * Whether the API's proxy provider has an SDK behind it now. Asked without
+   * making a logger; a provider that cannot say is asked for one every time.
+   */
+  #registered(provider: LoggerProvider): boolean {
+    const proxy = provider as {
+      _getDelegateLogger?: (name: string, version: string) => Logger | undefined;
+    };
+    if (typeof proxy._getDelegateLogger !== 'function') return true;
+    try {
+      return proxy._getDelegateLogger(this.#loggerName, VERSION) !== undefined;
+    } catch {
+      return true;
+    }
   }
 
   #severityOf(info: Record<string, unknown>, crash: boolean): Severity {

@@ -6,6 +6,7 @@ import {
   LoggerProvider,
   SimpleLogRecordProcessor,
   type LoggerProviderOptions,
+  type LogRecordProcessor,
 } from '@opentelemetry/sdk-logs';
 import { expect } from 'chai';
 import winston from 'winston';
@@ -123,6 +124,24 @@ describe('pipeline: the transport fast path', function () {
     expect(withoutObservedTime(a!.logs)).to.deep.equal(withoutObservedTime(b!.logs));
     // The empty key is left out on both paths, as the SDK leaves it out.
     expect(a!.logs.find((r) => r.body === 'empty key')!.attributes).to.deep.equal({ k: 'v' });
+  });
+
+  it('a processor added later to the array the provider was given sees the records from then on', async () => {
+    const r = await receiver();
+    const pipeline = new LogPipeline({ url: `${r.url}/v1/logs`, dropWarnings: false });
+    const processors: LogRecordProcessor[] = [pipeline];
+    const provider = new LoggerProvider({ processors });
+    providers.push(provider);
+    const logger = winston.createLogger({
+      transports: [new OtelTransport({ loggerProvider: provider })],
+    });
+    logger.info('fast');
+    const memory = new InMemoryLogRecordExporter();
+    processors.unshift(new SimpleLogRecordProcessor({ exporter: memory }));
+    logger.info('both');
+    await pipeline.forceFlush();
+    expect(r.logs.map((x) => x.body)).to.deep.equal(['fast', 'both']);
+    expect(memory.getFinishedLogRecords().map((x) => x.body)).to.deep.equal(['both']);
   });
 
   it('a provider with stricter attribute limits than the transport: no fast path, and the SDK applies them', async () => {
