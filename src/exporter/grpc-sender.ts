@@ -7,8 +7,12 @@ import { requireHere } from '../telemetry/require-here.js';
 import { VERSION } from '../version.js';
 import { networkFailure, serverOf, type AttemptResult, type Sender } from './attempt.js';
 
-/** The OTLP logs service's one method. */
-const EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+/** The `Export` method of each OTLP service. */
+export const GRPC_EXPORT_PATHS = {
+  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+} as const;
 
 /** gRPC status codes (grpc-js `status`), as numbers: grpc-js is loaded only when used. */
 const OK = 0;
@@ -63,10 +67,30 @@ export interface GrpcSenderConfig {
   readonly compression: 'gzip' | 'none';
 }
 
+/** How one gRPC call ended: its status, and the response bytes when OK. */
+export interface GrpcCallResult {
+  readonly code: number;
+  /** The status name (`UNAVAILABLE`), or the number when unknown. */
+  readonly name: string;
+  readonly details: string;
+  readonly response: Buffer | undefined;
+  /** A delay the server asked for (`google.rpc.RetryInfo`), in milliseconds. */
+  readonly retryAfterMillis: number | undefined;
+}
+
+/** Whether the OTLP specification lets a client retry a call that ended so. */
+export function isRetryableGrpc(result: GrpcCallResult): boolean {
+  return (
+    RETRYABLE_CODES.has(result.code) &&
+    (result.code !== RESOURCE_EXHAUSTED || result.retryAfterMillis !== undefined)
+  );
+}
+
 /**
- * Sends `ExportLogsServiceRequest`s over OTLP/gRPC, one attempt at a time:
- * the request's protobuf bytes go as they are, through a generic grpc-js
- * client whose serializers pass bytes through.
+ * Sends OTLP export requests over gRPC, one attempt at a time: the
+ * request's protobuf bytes go as they are, through a generic grpc-js client
+ * whose serializers pass bytes through. `send()` speaks for logs; `call()`,
+ * for any service, serves the SDK's span and metric exporters.
  */
 export class GrpcSender implements Sender {
   readonly componentType = 'otlp_grpc_log_exporter';
@@ -79,58 +103,110 @@ export class GrpcSender implements Sender {
   #metadata: GrpcJs.Metadata | undefined;
   #deadlinesExceeded = 0;
   #closed = false;
+  readonly #path: string;
 
-  constructor(config: GrpcSenderConfig) {
+  constructor(config: GrpcSenderConfig, path: string = GRPC_EXPORT_PATHS.logs) {
     this.#grpc = loadGrpc();
     this.#config = config;
+    this.#path = path;
     this.url = config.url;
     const server = serverOfTarget(config.url);
     this.serverAddress = server.address;
     this.serverPort = server.port;
   }
 
-  send(
+  async send(
     request: readonly Buffer[],
     timeoutMillis: number,
     signal: AbortSignal,
   ): Promise<AttemptResult> {
-    if (signal.aborted) return Promise.resolve(networkFailure(signal.reason));
     if (this.#closed) {
-      return Promise.resolve({
+      return {
         outcome: 'failed',
         errorType: 'shutdown',
         message: 'the gRPC sender is shut down',
         status: undefined,
         tooLarge: false,
-      });
+      };
     }
+    const result = await this.call(request, timeoutMillis, signal);
+    if (result instanceof Error) {
+      if ((result as { code?: unknown }).code !== 'configuration') return networkFailure(result);
+      // Retrying cannot mend the configuration.
+      return {
+        outcome: 'failed',
+        errorType: 'configuration',
+        message: result.message,
+        status: undefined,
+        tooLarge: false,
+      };
+    }
+    if (result.code === OK) {
+      const partial = decodeLogsResponse(result.response ?? Buffer.alloc(0), false);
+      return {
+        outcome: 'success',
+        rejected: partial.rejected,
+        message: partial.message,
+        status: undefined,
+      };
+    }
+    const errorType = result.name;
+    const message = `gRPC ${errorType}${result.details === '' ? '' : `: ${result.details}`}`;
+    if (result.code === RESOURCE_EXHAUSTED && TOO_LARGE.test(result.details)) {
+      return { outcome: 'failed', errorType, message, status: undefined, tooLarge: true };
+    }
+    if (isRetryableGrpc(result)) {
+      return {
+        outcome: 'retryable',
+        errorType,
+        message,
+        status: undefined,
+        retryAfterMillis: result.retryAfterMillis,
+      };
+    }
+    return { outcome: 'failed', errorType, message, status: undefined, tooLarge: false };
+  }
+
+  /**
+   * One unary call with `request` within `timeoutMillis`; `signal` cancels
+   * it. Resolves with how it ended, or an Error when it could not be made
+   * (then a network failure, or a configuration problem); never rejects.
+   */
+  call(
+    request: readonly Buffer[],
+    timeoutMillis: number,
+    signal: AbortSignal,
+  ): Promise<GrpcCallResult | Error> {
+    if (signal.aborted) return Promise.resolve(asError(signal.reason));
+    if (this.#closed) return Promise.resolve(new Error('the gRPC sender is shut down'));
     let client: GrpcJs.Client;
     let metadata: GrpcJs.Metadata;
     try {
       ({ client, metadata } = this.#connect());
     } catch (error) {
       // Bad credentials or metadata: the environment's certificates, most likely.
-      return Promise.resolve({
-        outcome: 'failed',
-        errorType: 'configuration',
-        message: `gRPC client for ${this.url} could not be made: ${String(error)}`,
-        status: undefined,
-        tooLarge: false,
-      });
+      return Promise.resolve(
+        Object.assign(
+          new Error(`gRPC client for ${this.url} could not be made: ${String(error)}`),
+          {
+            code: 'configuration',
+          },
+        ),
+      );
     }
     const body = request.length === 1 ? request[0]! : Buffer.concat(request);
     // The exporter's own call is not traced, as the SDK's processors arrange.
     return context.with(
       suppressTracing(context.active()),
       () =>
-        new Promise<AttemptResult>((resolve) => {
+        new Promise<GrpcCallResult | Error>((resolve) => {
           let done = false;
           let call: GrpcJs.ClientUnaryCall | undefined;
           const onAbort = (): void => {
-            finish(networkFailure(signal.reason));
+            finish(asError(signal.reason));
             call?.cancel();
           };
-          const finish = (result: AttemptResult): void => {
+          const finish = (result: GrpcCallResult | Error): void => {
             if (done) return;
             done = true;
             signal.removeEventListener('abort', onAbort);
@@ -139,17 +215,27 @@ export class GrpcSender implements Sender {
           signal.addEventListener('abort', onAbort, { once: true });
           try {
             call = client.makeUnaryRequest<Buffer, Buffer>(
-              EXPORT_PATH,
+              this.#path,
               passThrough,
               passThrough,
               body,
               metadata,
               { deadline: Date.now() + timeoutMillis },
-              (error, response) => finish(this.#outcome(client, error, response)),
+              (error, response) => {
+                const code = error?.code ?? OK;
+                this.#countDeadline(client, code);
+                finish({
+                  code,
+                  name: this.#grpc.status[code] ?? String(code),
+                  details: error?.details ?? '',
+                  response: code === OK ? response : undefined,
+                  retryAfterMillis: retryDelayMillis(error?.metadata),
+                });
+              },
             );
           } catch (error) {
-            // grpc-js throws for a channel that is shut down; send() never rejects.
-            finish(networkFailure(error));
+            // grpc-js throws for a channel that is shut down.
+            finish(asError(error));
           }
         }),
     );
@@ -174,40 +260,6 @@ export class GrpcSender implements Sender {
     return { client: this.#client, metadata: this.#metadata };
   }
 
-  /** How a call ended, per the OTLP specification's table of gRPC codes. */
-  #outcome(
-    client: GrpcJs.Client,
-    error: GrpcJs.ServiceError | null,
-    response: Buffer | undefined,
-  ): AttemptResult {
-    const code = error?.code ?? OK;
-    this.#countDeadline(client, code);
-    if (code === OK) {
-      const partial = decodeLogsResponse(response ?? Buffer.alloc(0), false);
-      return {
-        outcome: 'success',
-        rejected: partial.rejected,
-        message: partial.message,
-        status: undefined,
-      };
-    }
-    const errorType = this.#grpc.status[code] ?? String(code);
-    const details = error?.details ?? '';
-    const message = `gRPC ${errorType}${details === '' ? '' : `: ${details}`}`;
-    if (code === RESOURCE_EXHAUSTED && TOO_LARGE.test(details)) {
-      return { outcome: 'failed', errorType, message, status: undefined, tooLarge: true };
-    }
-    const retryAfterMillis = retryDelayMillis(error?.metadata);
-    // RESOURCE_EXHAUSTED is retried only when the server says when (RetryInfo), as OTLP specifies.
-    if (
-      RETRYABLE_CODES.has(code) &&
-      (code !== RESOURCE_EXHAUSTED || retryAfterMillis !== undefined)
-    ) {
-      return { outcome: 'retryable', errorType, message, status: undefined, retryAfterMillis };
-    }
-    return { outcome: 'failed', errorType, message, status: undefined, tooLarge: false };
-  }
-
   #countDeadline(client: GrpcJs.Client, code: number): void {
     if (code !== DEADLINE_EXCEEDED) {
       this.#deadlinesExceeded = 0;
@@ -218,6 +270,10 @@ export class GrpcSender implements Sender {
     this.#client = undefined;
     this.#deadlinesExceeded = 0;
   }
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 /** `server.address` and `server.port` of a gRPC target; grpc-js dials 443 when no port is given. */

@@ -1,21 +1,22 @@
 /**
- * The SDK's OTLP/HTTP trace exporter and metric reader, built as the Node
- * SDK builds them from the environment (the upstream configuration,
+ * The SDK's OTLP trace exporter and metric reader, built as the Node SDK
+ * builds them from the environment (the upstream configuration,
  * serializers and export delegate, used as they are), with one part
  * replaced: the transport, by {@link ExitAwareTransport}. Upstream retries
  * on ref'd timers for up to the export timeout (10 s), which kept a short
  * script with no collector alive long after its last line; these exports
  * end at the exit deadline with the logs.
  *
- * Only `otlp` over `http/protobuf` (the default) or `http/json` is built
- * here; for anything else (gRPC, console, prometheus, none, several
+ * Only `otlp` over `http/protobuf` (the default), `http/json` or `grpc` is
+ * built here; for anything else (console, prometheus, none, several
  * exporters) the Node SDK builds its own, as before.
  */
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { ExportAborter } from '../exporter/abort.js';
 import type { RetryPolicy } from '../exporter/backoff.js';
+import { GRPC_EXPORT_PATHS, GrpcSender, type GrpcSenderConfig } from '../exporter/grpc-sender.js';
 import { HttpEndpoint, type HttpSenderConfig } from '../exporter/http-sender.js';
-import { ExitAwareTransport } from '../exporter/sdk-transport.js';
+import { ExitAwareTransport, grpcAttempts, httpAttempts } from '../exporter/sdk-transport.js';
 import { readListEnv, readMillisEnv } from './env.js';
 import { requireHere } from './require-here.js';
 
@@ -24,11 +25,10 @@ type NodeSdkConfiguration = NonNullable<ConstructorParameters<typeof NodeSDK>[0]
 type SpanExporter = NonNullable<NodeSdkConfiguration['traceExporter']>;
 type MetricReader = NonNullable<NodeSdkConfiguration['metricReaders']>[number];
 
+type Protocol = 'http/protobuf' | 'http/json' | 'grpc';
+
 /** What `OTEL_<SIGNAL>_EXPORTER` and the protocol variables ask for, when it is built here. */
-function httpProtocolFor(
-  env: Env,
-  signal: 'TRACES' | 'METRICS',
-): 'http/protobuf' | 'http/json' | undefined {
+function protocolFor(env: Env, signal: 'TRACES' | 'METRICS'): Protocol | undefined {
   const exporters = readListEnv(env, `OTEL_${signal}_EXPORTER`);
   if (exporters !== undefined && (exporters.length !== 1 || exporters[0] !== 'otlp'))
     return undefined;
@@ -36,7 +36,7 @@ function httpProtocolFor(
     env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
   if (protocol === undefined || protocol === '' || protocol === 'http/protobuf')
     return 'http/protobuf';
-  return protocol === 'http/json' ? 'http/json' : undefined;
+  return protocol === 'http/json' || protocol === 'grpc' ? protocol : undefined;
 }
 
 interface Upstream {
@@ -74,27 +74,58 @@ function upstream(): Upstream {
   };
 }
 
-/** The export delegate of an upstream OTLP/HTTP exporter of `signal`, on an {@link ExitAwareTransport}. */
+/**
+ * The export delegate of an upstream OTLP exporter of `signal`, configured
+ * from the environment as upstream configures it, on an
+ * {@link ExitAwareTransport}.
+ */
 function delegateFor(
   u: Upstream,
   signal: 'TRACES' | 'METRICS',
-  json: boolean,
+  protocol: Protocol,
   policy: RetryPolicy,
   aborter: ExportAborter,
 ): unknown {
   const kind = signal === 'TRACES' ? 'Trace' : 'Metrics';
+  const item = signal === 'TRACES' ? 'span' : 'metric';
+  const helper = u.transformer[`${kind}ExporterMetricsHelper`];
+  const json = protocol === 'http/json';
+  const serializer = u.transformer[`${json ? 'Json' : 'Protobuf'}${kind}Serializer`];
+  if (protocol === 'grpc') {
+    const grpc = requireHere('@opentelemetry/otlp-grpc-exporter-base') as {
+      convertLegacyOtlpGrpcOptions: (
+        config: object,
+        signal: string,
+      ) => GrpcSenderConfig & { timeoutMillis: number };
+      createOtlpGrpcExporterMetrics: (type: string, helper: unknown, url: string) => unknown;
+    };
+    const options = grpc.convertLegacyOtlpGrpcOptions({}, signal);
+    const sender = new GrpcSender(
+      options,
+      GRPC_EXPORT_PATHS[signal === 'TRACES' ? 'traces' : 'metrics'],
+    );
+    const metrics = grpc.createOtlpGrpcExporterMetrics(
+      `otlp_grpc_${item}_exporter`,
+      helper,
+      options.url,
+    );
+    const transport = new ExitAwareTransport(grpcAttempts(sender), policy, aborter);
+    return u.base.createOtlpNetworkExportDelegate(options, serializer, metrics, transport);
+  }
   const options = u.nodeHttp.convertLegacyHttpOptions({}, signal, `v1/${signal.toLowerCase()}`, {
     'Content-Type': json ? 'application/json' : 'application/x-protobuf',
   });
-  const componentType = `otlp_http${json ? '_json' : ''}_${signal === 'TRACES' ? 'span' : 'metric'}_exporter`;
   const metrics = u.nodeHttp.createOtlpHttpExporterMetrics(
-    componentType,
-    u.transformer[`${kind}ExporterMetricsHelper`],
+    `otlp_http${json ? '_json' : ''}_${item}_exporter`,
+    helper,
     options.url,
     undefined,
   );
-  const serializer = u.transformer[`${json ? 'Json' : 'Protobuf'}${kind}Serializer`];
-  const transport = new ExitAwareTransport(new HttpEndpoint(options), policy, aborter);
+  const transport = new ExitAwareTransport(
+    httpAttempts(new HttpEndpoint(options)),
+    policy,
+    aborter,
+  );
   return u.base.createOtlpNetworkExportDelegate(options, serializer, metrics, transport);
 }
 
@@ -104,20 +135,20 @@ export interface SdkExporters {
   readonly metricReaders?: MetricReader[];
 }
 
-/** Builds what {@link httpProtocolFor} allows; the rest is left to the Node SDK. */
+/** Builds what {@link protocolFor} allows; the rest is left to the Node SDK. */
 export function sdkExportersFromEnv(
   env: Env,
   policy: RetryPolicy,
   aborter: ExportAborter,
 ): SdkExporters {
-  const traces = httpProtocolFor(env, 'TRACES');
-  const metrics = httpProtocolFor(env, 'METRICS');
+  const traces = protocolFor(env, 'TRACES');
+  const metrics = protocolFor(env, 'METRICS');
   if (traces === undefined && metrics === undefined) return {};
   const u = upstream();
   const out: { traceExporter?: SpanExporter; metricReaders?: MetricReader[] } = {};
   if (traces !== undefined) {
     out.traceExporter = new u.base.OTLPExporterBase(
-      delegateFor(u, 'TRACES', traces === 'http/json', policy, aborter),
+      delegateFor(u, 'TRACES', traces, policy, aborter),
     );
   }
   if (metrics !== undefined) {
@@ -128,7 +159,7 @@ export function sdkExportersFromEnv(
       '@opentelemetry/sdk-metrics',
     ) as typeof import('@opentelemetry/sdk-metrics');
     const exporter = new OTLPMetricExporterBase(
-      delegateFor(u, 'METRICS', metrics === 'http/json', policy, aborter),
+      delegateFor(u, 'METRICS', metrics, policy, aborter),
       {},
     );
     // As the Node SDK reads them: the timeout no longer than the interval.

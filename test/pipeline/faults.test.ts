@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineStats } from '../../src/pipeline/accounting.js';
 import { startLoadReceiver, type LoadReceiver } from '../helpers/load-receiver.js';
@@ -169,6 +170,35 @@ describe('pipeline under the preload: bursts, outages, overload, signals (real c
     expectBalanced(stats);
     expectEachOnce(receiver, logged);
   });
+
+  for (const protocol of ['http/protobuf', 'grpc']) {
+    it(`a short script and a collector that takes connections and never answers (${protocol}): logs, spans and metrics end by the deadline`, async () => {
+      const sockets = new Set<Socket>();
+      const blackHole = createServer((socket) => void sockets.add(socket));
+      await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = blackHole.address() as AddressInfo;
+        const app = run({
+          LOAD_MODE: 'few',
+          LOAD_RECORDS: '10',
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+          OTEL_WINSTON_SHUTDOWN_TIMEOUT: '1000',
+        });
+        const outcome = await app.exited();
+        const ended = Date.now();
+        expect(outcome.code, app.stderr()).to.equal(0);
+        const last = Number(/^last line (\d+)$/m.exec(app.stdout())![1]);
+        expect(ended - last).to.be.at.most(1000 + 1000);
+        const { stats } = reportOf(app);
+        expect(stats.dropped.shutdown).to.equal(10);
+        expectBalanced(stats);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        blackHole.close();
+      }
+    });
+  }
 
   it('a short script and no collector: it ends within the deadline after its last line, and says once what it could not deliver', async () => {
     await receiver.down();
