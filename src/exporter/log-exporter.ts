@@ -20,12 +20,7 @@ export interface ExporterHooks {
   /** An attempt failed and the request will be tried again in `waitMillis`. */
   onRetry(result: AttemptResult & { outcome: 'retryable' }, waitMillis: number): void;
   /** An export operation concluded (one observation per operation, retries included). */
-  onFinished(
-    seconds: number,
-    errorType: string | undefined,
-    status: number | undefined,
-    result: AttemptResult | undefined,
-  ): void;
+  onFinished(seconds: number, errorType: string | undefined, status: number | undefined): void;
 }
 
 interface Deferred {
@@ -79,16 +74,6 @@ export class LogExporter {
     return this.#sender;
   }
 
-  /** Exports running now, retries and waits included. */
-  get active(): number {
-    return this.#active;
-  }
-
-  /** Whether the collector is failing: new exports should wait for the probe. */
-  get failing(): boolean {
-    return this.#probe !== undefined;
-  }
-
   /** Whether another export may start now, with at most `limit` at once. */
   canStart(limit: number): boolean {
     if (this.#closed) return false;
@@ -108,11 +93,19 @@ export class LogExporter {
     const token = {};
     const signal = this.#aborter.signal;
     const started = performance.now();
-    let last: AttemptResult | undefined;
+    /** The HTTP status of the last attempt, for the duration metric. */
+    let lastStatus: number | undefined;
     let outcome: ExportOutcome;
     try {
       const pieces = await request;
-      outcome = await this.#attempts(token, pieces, records, signal, started, (r) => (last = r));
+      outcome = await this.#attempts(
+        token,
+        pieces,
+        records,
+        signal,
+        started,
+        (r) => (lastStatus = r.status),
+      );
     } catch (error) {
       // Not expected: the senders never reject. Keep the records counted.
       outcome = { exported: 0, reason: 'rejected', errorType: String(error), tooLarge: false };
@@ -120,12 +113,7 @@ export class LogExporter {
       this.#active--;
       if (this.#probe === token) this.#releaseProbe();
     }
-    this.#hooks.onFinished(
-      (performance.now() - started) / 1000,
-      outcome.errorType,
-      last?.status,
-      last,
-    );
+    this.#hooks.onFinished((performance.now() - started) / 1000, outcome.errorType, lastStatus);
     return outcome;
   }
 

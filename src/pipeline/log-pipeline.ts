@@ -82,7 +82,7 @@ export class LogPipeline implements LogRecordProcessor {
   #waiters: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
-  /** How many drains run: while any does, every record is sent at once. */
+  /** How many drains run: while any does, a free export slot takes the open batches at once. */
   #draining = 0;
   /** A record is being encoded: one emitted meanwhile waits in `#deferred`. */
   #encoding = false;

@@ -68,6 +68,7 @@ export class SelfMetrics {
   readonly #identity: ComponentIdentity;
   /** Records the exporter concluded, by final `error.type` ('' for success). */
   readonly #exported = new Map<string, number>();
+  /** The MeterProvider given in the options; without one, the global one. */
   readonly #explicit: MeterProvider | undefined;
   #provider: MeterProvider | undefined;
   #meter: Meter | undefined;
