@@ -78,6 +78,31 @@ describe('pipeline under the preload: bursts, outages, overload, signals (real c
     );
   }
 
+  /**
+   * Ten records and the end of the script, with a deadline of 1 s: it must
+   * end within the deadline of its last line, and account for every record.
+   */
+  async function shortScript(env: Record<string, string>): Promise<{
+    app: PreloadedProcess;
+    stats: PipelineStats;
+  }> {
+    const app = run({
+      LOAD_MODE: 'few',
+      LOAD_RECORDS: '10',
+      OTEL_WINSTON_SHUTDOWN_TIMEOUT: '1000',
+      ...env,
+    });
+    const outcome = await app.exited();
+    const ended = Date.now();
+    expect(outcome.code, app.stderr()).to.equal(0);
+    const last = Number(/^last line (\d+)$/m.exec(app.stdout())![1]);
+    // The deadline, plus what a loaded 2-core machine takes to end a process.
+    expect(ended - last).to.be.at.most(1000 + 1000);
+    const { stats } = reportOf(app);
+    expectBalanced(stats);
+    return { app, stats };
+  }
+
   it('a burst of 200,000 records in one synchronous loop: every one delivered, none twice', async () => {
     const app = run({ LOAD_MODE: 'burst', LOAD_RECORDS: '200000' });
     const outcome = await app.exited();
@@ -178,21 +203,11 @@ describe('pipeline under the preload: bursts, outages, overload, signals (real c
       await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
       try {
         const { port } = blackHole.address() as AddressInfo;
-        const app = run({
-          LOAD_MODE: 'few',
-          LOAD_RECORDS: '10',
+        const { stats } = await shortScript({
           OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
           OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
-          OTEL_WINSTON_SHUTDOWN_TIMEOUT: '1000',
         });
-        const outcome = await app.exited();
-        const ended = Date.now();
-        expect(outcome.code, app.stderr()).to.equal(0);
-        const last = Number(/^last line (\d+)$/m.exec(app.stdout())![1]);
-        expect(ended - last).to.be.at.most(1000 + 1000);
-        const { stats } = reportOf(app);
         expect(stats.dropped.shutdown).to.equal(10);
-        expectBalanced(stats);
       } finally {
         for (const socket of sockets) socket.destroy();
         blackHole.close();
@@ -202,21 +217,9 @@ describe('pipeline under the preload: bursts, outages, overload, signals (real c
 
   it('a short script and no collector: it ends within the deadline after its last line, and says once what it could not deliver', async () => {
     await receiver.down();
-    const app = run({
-      LOAD_MODE: 'few',
-      LOAD_RECORDS: '10',
-      OTEL_WINSTON_SHUTDOWN_TIMEOUT: '1000',
-    });
-    const outcome = await app.exited();
-    const ended = Date.now();
-    expect(outcome.code, app.stderr()).to.equal(0);
-    const last = Number(/^last line (\d+)$/m.exec(app.stdout())![1]);
-    // The deadline, plus what a loaded 2-core machine takes to end a process.
-    expect(ended - last).to.be.at.most(1000 + 1000);
-    const { stats } = reportOf(app);
+    const { app, stats } = await shortScript({});
     expect(stats).to.deep.include({ created: 10, exported: 0, droppedTotal: 10 });
     expect(stats.dropped.shutdown).to.equal(10);
-    expectBalanced(stats);
     const said = app
       .stderr()
       .split('\n')
