@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import winston from 'winston';
 import { LogPipeline, OtelTransport } from '../../src/index.js';
-import { createLogCapture, startOtlpReceiver } from '../../src/testing/index.js';
+import { createLogCapture, startOtlpReceiver, type LogCapture } from '../../src/testing/index.js';
 import { useDiagCapture } from '../helpers/diag.js';
 import { errorWithThrowing, revokedProxy, thrower, throwingProxy } from '../helpers/hostile.js';
 
@@ -222,17 +222,24 @@ function childFor(logger: winston.Logger, id: number, meta: object, grandchild: 
   return grandchild ? child.child({ generation: 2 }) : child;
 }
 
+const LEVELS = Object.keys(winston.config.npm.levels);
+
+/** A logger at every npm level into an in-memory capture. */
+function capturedLogger(): { capture: LogCapture; logger: winston.Logger } {
+  const capture = createLogCapture();
+  const logger = winston.createLogger({ level: 'silly', transports: [capture.transport()] });
+  return { capture, logger };
+}
+
 describe('property: any message and metadata', () => {
   useDiagCapture();
 
   it('never throws and emits exactly one record per call (10,000 cases)', function () {
     this.timeout(300_000);
-    const capture = createLogCapture();
-    const logger = winston.createLogger({ level: 'silly', transports: [capture.transport()] });
-    const levels = Object.keys(winston.config.npm.levels);
+    const { capture, logger } = capturedLogger();
     fc.assert(
       fc.property(
-        fc.constantFrom(...levels),
+        fc.constantFrom(...LEVELS),
         shape,
         message,
         meta,
@@ -250,8 +257,7 @@ describe('property: any message and metadata', () => {
 
   it('a level method with one argument of any kind (2,000 cases)', function () {
     this.timeout(120_000);
-    const capture = createLogCapture();
-    const logger = winston.createLogger({ level: 'silly', transports: [capture.transport()] });
+    const { capture, logger } = capturedLogger();
     fc.assert(
       fc.property(message, (msg) => {
         capture.reset();
@@ -264,13 +270,11 @@ describe('property: any message and metadata', () => {
 
   it('through logger.child(meta) and a child of a child: one record per call, with its metadata (3,000 cases)', function () {
     this.timeout(300_000);
-    const capture = createLogCapture();
-    const logger = winston.createLogger({ level: 'silly', transports: [capture.transport()] });
-    const levels = Object.keys(winston.config.npm.levels);
+    const { capture, logger } = capturedLogger();
     let id = 0;
     fc.assert(
       fc.property(
-        fc.constantFrom(...levels),
+        fc.constantFrom(...LEVELS),
         shape,
         fc.boolean(),
         childMeta,
@@ -294,13 +298,11 @@ describe('property: any message and metadata', () => {
 
   it('a hostile Error or a Proxy of a function as the only argument of a level method on a child (500 cases)', function () {
     this.timeout(120_000);
-    const capture = createLogCapture();
-    const logger = winston.createLogger({ level: 'silly', transports: [capture.transport()] });
-    const levels = Object.keys(winston.config.npm.levels);
+    const { capture, logger } = capturedLogger();
     let id = 0;
     fc.assert(
       fc.property(
-        fc.constantFrom(...levels),
+        fc.constantFrom(...LEVELS),
         fc.constantFrom(...ONLY_ARGUMENTS),
         fc.boolean(),
         (level, kind, grandchild) => {
@@ -332,12 +334,11 @@ describe('property: any message and metadata', () => {
     // Short strings: the receiver keeps every record it decodes.
     const transport = new OtelTransport({ loggerProvider, maxStringLength: 4096 });
     const logger = winston.createLogger({ level: 'silly', transports: [transport] });
-    const levels = Object.keys(winston.config.npm.levels);
     let id = 0;
     try {
       await fc.assert(
         fc.asyncProperty(
-          fc.constantFrom(...levels),
+          fc.constantFrom(...LEVELS),
           shape,
           fc.boolean(),
           message,
