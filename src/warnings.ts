@@ -35,6 +35,10 @@ export const WARNING_CODES = {
   OTW014: 'log records dropped',
   /** An export of log records failed and will be retried; nothing is lost yet. */
   OTW015: 'log export failed; retrying',
+  /** Log records are going to the disk spool, or damaged frames of it were skipped. */
+  OTW016: 'log records going to disk',
+  /** The disk spool failed (a full disk, a folder that is not writable); records stay in memory. */
+  OTW017: 'spool failed',
 } as const;
 
 /** A warning code of this package. */

@@ -29,8 +29,29 @@ import type { Accounting, DropReason } from '../pipeline/accounting.js';
 const KEEP_WRITER_BYTES = 1024 * 1024;
 const INITIAL_WRITER_BYTES = 64 * 1024;
 
+/** Where a batch's resource and scope come from. */
+export interface EnvelopeSource {
+  /** The envelope, waiting for a resource that is still detecting at most `waitMillis`. Never rejects. */
+  envelope(waitMillis: number): Promise<LogsEnvelope>;
+  /** The envelope as it is now, without waiting. */
+  envelopeNow(): LogsEnvelope;
+}
+
+/** An envelope known already: a batch read back from the spool. */
+export class FixedEnvelope implements EnvelopeSource {
+  constructor(readonly fixed: LogsEnvelope) {}
+
+  envelope(): Promise<LogsEnvelope> {
+    return Promise.resolve(this.fixed);
+  }
+
+  envelopeNow(): LogsEnvelope {
+    return this.fixed;
+  }
+}
+
 /** The records of one resource and scope that are not sealed yet. */
-export class BatchTarget {
+export class BatchTarget implements EnvelopeSource {
   writer = new ProtobufWriter(INITIAL_WRITER_BYTES);
   /** Records in the writer. */
   records = 0;
@@ -57,8 +78,14 @@ export class BatchTarget {
       const detected = resource.waitForAsyncAttributes().catch(() => undefined);
       await sleep(waitMillis, NEVER, detected);
     }
-    const envelope = new LogsEnvelope(this.resource, this.scope);
-    if (!resource.asyncAttributesPending) this.#envelope = envelope;
+    return this.envelopeNow();
+  }
+
+  envelopeNow(): LogsEnvelope {
+    if (this.#envelope !== undefined) return this.#envelope;
+    const envelope = LogsEnvelope.of(this.resource, this.scope);
+    const pending = (this.resource as { asyncAttributesPending?: boolean }).asyncAttributesPending;
+    if (!pending) this.#envelope = envelope;
     return envelope;
   }
 }
@@ -69,7 +96,7 @@ const NEVER = new AbortController().signal;
 /** Sealed records of one target, ready to send. */
 export class Batch {
   constructor(
-    readonly target: BatchTarget,
+    readonly target: EnvelopeSource,
     /** Concatenated `ScopeLogs.log_records` fields. */
     readonly payload: Buffer,
     readonly records: number,
@@ -133,6 +160,11 @@ export class BatchQueue {
   #openRecords = 0;
   readonly #onFirstOpen: () => void;
   readonly #onSealed: () => void;
+  /**
+   * Writes a sealed batch to the spool, when there is one: a full queue then
+   * spills its oldest batches to disk instead of refusing a record.
+   */
+  #spill: ((batch: Batch) => boolean) | undefined;
 
   /**
    * @param onFirstOpen - called when a record arrives and nothing else was
@@ -149,6 +181,11 @@ export class BatchQueue {
     this.#limits = limits;
     this.#onFirstOpen = onFirstOpen;
     this.#onSealed = onSealed;
+  }
+
+  /** Lets a full queue make room by writing its oldest batches with `spill` (the spool's). */
+  spillWith(spill: (batch: Batch) => boolean): void {
+    this.#spill = spill;
   }
 
   /** The open batch of `scope` (created on first use). */
@@ -178,7 +215,10 @@ export class BatchQueue {
     const limits = this.#limits;
     let refused: DropReason | undefined;
     if (size > limits.maxBatchBytes) refused = 'too_large';
-    else if (accounting.heldBytes + size > limits.maxQueueBytes) refused = 'queue_full';
+    else if (accounting.heldBytes + size > limits.maxQueueBytes) {
+      start = this.#makeRoom(target, start, size);
+      if (accounting.heldBytes + size > limits.maxQueueBytes) refused = 'queue_full';
+    }
     if (refused !== undefined) {
       target.writer.pos = start;
       // A huge record grew the writer: give the memory back now, not at the next seal.
@@ -199,6 +239,31 @@ export class BatchQueue {
       this.#onSealed();
     }
     return true;
+  }
+
+  /**
+   * With a spool: seals what is open (the record being admitted aside) and
+   * spills sealed batches, oldest first, until `size` more bytes fit or the
+   * spool takes no more. Returns where the record being admitted now starts.
+   */
+  #makeRoom(target: BatchTarget, start: number, size: number): number {
+    if (this.#spill === undefined) return start;
+    for (const other of this.#allTargets()) {
+      if (other !== target && other.records > 0) this.#seal(other, other.writer.pos);
+    }
+    if (target.records > 0) {
+      this.#seal(target, start);
+      start = 0;
+    }
+    const accounting = this.#accounting;
+    let batch: Batch | undefined;
+    while (accounting.heldBytes + size > this.#limits.maxQueueBytes && (batch = this.take())) {
+      if (!this.#spill(batch)) {
+        this.putBack([batch]);
+        break;
+      }
+    }
+    return start;
   }
 
   /** Seals every open batch. */

@@ -74,6 +74,11 @@ export class LogExporter {
     return this.#sender;
   }
 
+  /** Whether the collector is failing: a request probes it, and the others wait. */
+  get failing(): boolean {
+    return this.#probe !== undefined;
+  }
+
   /** Whether another export may start now, with at most `limit` at once. */
   canStart(limit: number): boolean {
     if (this.#closed) return false;

@@ -302,26 +302,29 @@ export function appendReadableLogRecord(w: ProtobufWriter, log: ReadableLogRecor
  * resource and the scope, encoded once per pair and reused for every batch.
  */
 export class LogsEnvelope {
-  /** `ResourceLogs.resource` field, tag included. */
-  private readonly resourceField: Buffer;
-  /** `ResourceLogs.schema_url` field, tag included, or empty. */
-  private readonly resourceSchema: Buffer;
-  /** `ScopeLogs.scope` field, tag included. */
-  private readonly scopeField: Buffer;
-  /** `ScopeLogs.schema_url` field, tag included, or empty. */
-  private readonly scopeSchema: Buffer;
+  private constructor(
+    /** `ResourceLogs.resource` field, tag included. */
+    private readonly resourceField: Buffer,
+    /** `ResourceLogs.schema_url` field, tag included, or empty. */
+    private readonly resourceSchema: Buffer,
+    /** `ScopeLogs.scope` field, tag included. */
+    private readonly scopeField: Buffer,
+    /** `ScopeLogs.schema_url` field, tag included, or empty. */
+    private readonly scopeSchema: Buffer,
+  ) {}
 
-  constructor(
+  /** The envelope of `resource` and `scope`, encoded once. */
+  static of(
     resource: Resource,
     scope: InstrumentationScope & { attributes?: Attributes; droppedAttributesCount?: number },
-  ) {
+  ): LogsEnvelope {
     const w = new ProtobufWriter(1024);
     w.tag(1, LENGTH_DELIMITED);
     const r = w.begin(2);
     writeAttributes(w, 1, resource.attributes, false);
     w.end(r, 2);
-    this.resourceField = w.copy();
-    this.resourceSchema = schemaField(w, resource.schemaUrl);
+    const resourceField = w.copy();
+    const resourceSchema = schemaField(w, resource.schemaUrl);
 
     w.reset();
     w.tag(1, LENGTH_DELIMITED);
@@ -338,8 +341,40 @@ export class LogsEnvelope {
       w.uint(scope.droppedAttributesCount);
     }
     w.end(s, 2);
-    this.scopeField = w.copy();
-    this.scopeSchema = schemaField(w, scope.schemaUrl);
+    return new LogsEnvelope(
+      resourceField,
+      resourceSchema,
+      w.copy(),
+      schemaField(w, scope.schemaUrl),
+    );
+  }
+
+  /** The envelope as bytes (four length-prefixed parts), for a spool segment's header. */
+  toBytes(): Buffer {
+    const parts = [this.resourceField, this.resourceSchema, this.scopeField, this.scopeSchema];
+    const out = Buffer.allocUnsafe(parts.reduce((n, part) => n + 4 + part.length, 0));
+    let pos = 0;
+    for (const part of parts) {
+      out.writeUInt32LE(part.length, pos);
+      part.copy(out, pos + 4);
+      pos += 4 + part.length;
+    }
+    return out;
+  }
+
+  /** The envelope {@link LogsEnvelope.toBytes} wrote; `undefined` for bytes that are not one. */
+  static fromBytes(bytes: Buffer): LogsEnvelope | undefined {
+    const parts: Buffer[] = [];
+    let pos = 0;
+    for (let i = 0; i < 4; i++) {
+      if (pos + 4 > bytes.length) return undefined;
+      const length = bytes.readUInt32LE(pos);
+      if (pos + 4 + length > bytes.length) return undefined;
+      parts.push(Buffer.from(bytes.subarray(pos + 4, pos + 4 + length)));
+      pos += 4 + length;
+    }
+    if (pos !== bytes.length) return undefined;
+    return new LogsEnvelope(parts[0]!, parts[1]!, parts[2]!, parts[3]!);
   }
 
   /**

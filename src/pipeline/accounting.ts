@@ -2,7 +2,9 @@
  * Where every record a pipeline was given is, at any moment. The counters
  * move together, so that this always holds exactly:
  *
- *     created = exported + dropped (all reasons) + queued + inFlight
+ *     created + recovered = exported + dropped (all reasons) + queued + inFlight + spooled
+ *
+ * `recovered` and `spooled` stay 0 without a spool.
  */
 
 /** Why a record was dropped. Each is also the `error.type` of the self-metrics. */
@@ -24,6 +26,8 @@ export const DROP_REASONS = [
    * was logged, over and over, by a getter read while encoding another record.
    */
   'unencodable',
+  /** Deleted unsent from the spool, oldest first, to keep it under its size. */
+  'spool_full',
 ] as const;
 
 /** Why a record was dropped; see {@link DROP_REASONS}. */
@@ -49,6 +53,16 @@ export interface PipelineStats {
   readonly inFlightBytes: number;
   /** The most bytes the queue and the exports in flight may hold together. */
   readonly maxQueueBytes: number;
+  /** Records in the spool on disk, waiting to be sent (this process's and recovered ones). */
+  readonly spooled: number;
+  /** Encoded bytes of the spooled records. */
+  readonly spooledBytes: number;
+  /** Records that earlier processes left in the spool, taken over by this one. */
+  readonly recovered: number;
+  /** Frames of the spool that could not be read: a damaged file. Not in the identity: their records are not known. */
+  readonly corruptFrames: number;
+  /** Disk operations of the spool that failed (a full disk, a folder that is not writable). */
+  readonly spoolErrors: number;
 }
 
 /** A count of 0 for every drop reason. */
@@ -61,6 +75,7 @@ export function noDrops(): Record<DropReason, number> {
     shutdown: 0,
     already_shutdown: 0,
     unencodable: 0,
+    spool_full: 0,
   };
 }
 
@@ -72,6 +87,13 @@ export class Accounting {
   inFlight = 0;
   queuedBytes = 0;
   inFlightBytes = 0;
+  spooled = 0;
+  spooledBytes = 0;
+  recovered = 0;
+  /** Frames of the spool that could not be read (their records are not known, so not counted). */
+  corruptFrames = 0;
+  /** Disk operations of the spool that failed. */
+  spoolErrors = 0;
   /** Records handed to the exporter so far, for `otel.sdk.processor.log.processed`. */
   handedOff = 0;
   /** Records ever queued, and their bytes: the mean record size. */
@@ -123,6 +145,53 @@ export class Accounting {
     if (!again) this.handedOff += records;
   }
 
+  /** Queued or in-flight records were written to the spool. */
+  spill(records: number, bytes: number, fromFlight: boolean): void {
+    if (fromFlight) {
+      this.inFlight -= records;
+      this.inFlightBytes -= bytes;
+    } else {
+      this.queued -= records;
+      this.queuedBytes -= bytes;
+    }
+    this.spooled += records;
+    this.spooledBytes += bytes;
+  }
+
+  /**
+   * Spooled records are handed to the exporter; `again` when they were
+   * handed over before they were spooled.
+   */
+  unspool(records: number, bytes: number, again: boolean): void {
+    this.spooled -= records;
+    this.spooledBytes -= bytes;
+    this.inFlight += records;
+    this.inFlightBytes += bytes;
+    if (!again) this.handedOff += records;
+  }
+
+  /** Records in flight from the spool were not delivered: they are spooled again. */
+  respool(records: number, bytes: number): void {
+    this.inFlight -= records;
+    this.inFlightBytes -= bytes;
+    this.spooled += records;
+    this.spooledBytes += bytes;
+  }
+
+  /** Records earlier processes left in the spool are now this pipeline's. */
+  recover(records: number, bytes: number): void {
+    this.recovered += records;
+    this.spooled += records;
+    this.spooledBytes += bytes;
+  }
+
+  /** Spooled records were deleted unsent. */
+  dropSpooled(reason: DropReason, records: number, bytes: number): void {
+    this.spooled -= records;
+    this.spooledBytes -= bytes;
+    this.drop(reason, records);
+  }
+
   /** Records in flight come back to the front of the queue (a batch split for size). */
   requeue(records: number, bytes: number): void {
     this.inFlight -= records;
@@ -156,6 +225,11 @@ export class Accounting {
       queuedBytes: this.queuedBytes,
       inFlightBytes: this.inFlightBytes,
       maxQueueBytes: this.maxQueueBytes,
+      spooled: this.spooled,
+      spooledBytes: this.spooledBytes,
+      recovered: this.recovered,
+      corruptFrames: this.corruptFrames,
+      spoolErrors: this.spoolErrors,
     };
   }
 }

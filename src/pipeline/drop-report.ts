@@ -17,6 +17,7 @@ const REASON_NAMES: Record<DropReason, string> = {
   shutdown: 'shutdown deadline',
   already_shutdown: 'after shutdown',
   unencodable: 'could not be encoded',
+  spool_full: 'spool full',
 };
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -42,8 +43,9 @@ export class DropReporter {
   #timer: NodeJS.Timeout | undefined;
   readonly #pending = noDrops();
   #pendingTotal = 0;
-  /** `droppedTotal` when the summary was last printed. */
-  #summarized = 0;
+  readonly #noticed = new Map<string, number>();
+  /** `droppedTotal/spooled` when the summary was last printed. */
+  #summarized = '0/0';
 
   /** @param where - the pipeline's destination, for the messages */
   constructor(where: string, enabled: boolean, stats: () => PipelineStats) {
@@ -97,20 +99,46 @@ export class DropReporter {
   }
 
   /**
-   * When the pipeline ends (or the process does): one line on stderr if
-   * records were dropped since the last summary, with the totals. Called at
-   * every end, it says each drop once. Synchronous, so that it works in a
-   * process `exit` handler.
+   * Says `message` once in a Node.js warning with `code` (and in `diag`),
+   * at most every 30 s per code: records going to disk, a disk that fails.
    */
-  summarize(): void {
+  notice(code: 'OTW016' | 'OTW017', message: string): void {
+    warn(code, message);
+    const now = Date.now();
+    if (!this.#enabled || now - (this.#noticed.get(code) ?? -Infinity) < DROP_WARNING_INTERVAL_MS) {
+      return;
+    }
+    this.#noticed.set(code, now);
+    try {
+      process.emitWarning(message, { type: DROP_WARNING_TYPE, code });
+    } catch {
+      // A warning listener that throws must not break a log call.
+    }
+  }
+
+  /**
+   * When the pipeline ends (or the process does): one line on stderr if
+   * records were dropped, or wait in the spool, and that was not said yet,
+   * with the totals. Called at every end, it says each drop once.
+   * Synchronous, so that it works in a process `exit` handler.
+   */
+  summarize(spoolDir?: string): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const stats = this.#stats();
-    if (stats.droppedTotal === this.#summarized || !this.#enabled) return;
-    this.#summarized = stats.droppedTotal;
-    const line =
-      `otel-winston: ${count(stats.droppedTotal)} of ${count(stats.created)} log records were not delivered ` +
-      `to ${this.#where} (${describeDrops(stats.dropped)}); ${count(stats.exported)} were.`;
+    const said = `${stats.droppedTotal}/${stats.spooled}`;
+    if (said === this.#summarized || !this.#enabled) return;
+    this.#summarized = said;
+    if (stats.droppedTotal === 0 && stats.spooled === 0) return;
+    const all = stats.created + stats.recovered;
+    let line =
+      stats.droppedTotal > 0
+        ? `otel-winston: ${count(stats.droppedTotal)} of ${count(all)} log records were not delivered ` +
+          `to ${this.#where} (${describeDrops(stats.dropped)}); ${count(stats.exported)} were.`
+        : `otel-winston: ${count(stats.exported)} of ${count(all)} log records were delivered to ${this.#where}.`;
+    if (stats.spooled > 0) {
+      line += ` ${count(stats.spooled)} wait in the spool at ${spoolDir}, to be sent by the next process that uses it.`;
+    }
     try {
       // A Console of its own: the app may have replaced console.error, even with a logger.
       new Console({ stdout: process.stderr, stderr: process.stderr }).error(line);

@@ -16,7 +16,7 @@ import type { Context } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import { Batch, BatchQueue, BatchTarget } from '../batch/batch-queue.js';
+import { Batch, BatchQueue, BatchTarget, FixedEnvelope } from '../batch/batch-queue.js';
 import type { AttemptResult } from '../exporter/attempt.js';
 import { createSender } from '../exporter/create-sender.js';
 import { LogExporter } from '../exporter/log-exporter.js';
@@ -24,6 +24,7 @@ import {
   appendLogRecordFields,
   appendReadableLogRecord,
   type LogRecordFields,
+  type LogsEnvelope,
 } from '../otlp/encode-logs.js';
 import type { ProtobufWriter } from '../otlp/protobuf-writer.js';
 import { describeError, warn } from '../warnings.js';
@@ -33,11 +34,16 @@ import {
   resolvePipelineSettings,
   type LogPipelineOptions,
   type PipelineSettings,
+  type SpoolSettings,
 } from './options.js';
 import { componentName, SelfMetrics } from './self-metrics.js';
+import { Spool, type SpoolFrame } from '../spool/spool.js';
 
 /** Marks a {@link LogPipeline}, across copies of this package (CommonJS and ESM builds). */
 export const LOG_PIPELINE = Symbol.for('otel-winston.log-pipeline.v1');
+
+/** A spool segment is finished (renamed, then read-only) at this size. */
+const SEGMENT_BYTES = 8 * 1024 * 1024;
 
 /** Records emitted while one is encoded, waiting for it: at most this many. */
 const MAX_DEFERRED = 64;
@@ -76,8 +82,13 @@ export class LogPipeline implements LogRecordProcessor {
   readonly #exporter: LogExporter;
   readonly #metrics: SelfMetrics;
   readonly #reporter: DropReporter;
-  /** Batches handed to the exporter and not concluded. */
-  readonly #inFlight = new Set<Batch>();
+  /** Batches handed to the exporter and not concluded; a batch read from the spool, with its frame. */
+  readonly #inFlight = new Map<Batch, SpoolFrame | undefined>();
+  /** Where batches go when the collector fails or memory is full; `undefined` without a spool. */
+  readonly #spool: Spool | undefined;
+  readonly #spoolSettings: SpoolSettings | undefined;
+  /** Records are going to disk now: the warning was given for this episode. */
+  #spilling = false;
   /** Flushes and drains waiting for a condition, checked as batches conclude. */
   #waiters: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -142,6 +153,81 @@ export class LogPipeline implements LogRecordProcessor {
     );
     this.#reporter = new DropReporter(sender.url, settings.dropWarnings, () => this.stats());
     this.#accounting.onDrop = (reason, n) => this.#reporter.dropped(reason, n);
+    this.#spoolSettings = settings.spool;
+    this.#spool = settings.spool && this.#openSpool(settings.spool);
+  }
+
+  /** Opens the spool and takes over what earlier processes left in it; `undefined` when it cannot. */
+  #openSpool(settings: SpoolSettings): Spool | undefined {
+    const spool = new Spool(
+      {
+        dir: settings.dir,
+        maxBytes: settings.maxBytes,
+        segmentBytes: SEGMENT_BYTES,
+        fsync: settings.fsync,
+      },
+      {
+        onRecovered: (records, bytes) => this.#accounting.recover(records, bytes),
+        onEvicted: (records, bytes) => this.#accounting.dropSpooled('spool_full', records, bytes),
+        onCorrupt: (frames) => {
+          this.#accounting.corruptFrames += frames;
+          warn(
+            'OTW016',
+            `${frames} damaged frame(s) in the spool at ${settings.dir} were skipped`,
+            'corrupt',
+          );
+        },
+        onError: (what, error) => this.#spoolFailed(what, error),
+      },
+    );
+    if (!spool.open()) return undefined;
+    this.#queue.spillWith((batch) => this.#spill(batch, false, 'the memory queue is full'));
+    if (spool.records > 0) this.#schedulePump();
+    return spool;
+  }
+
+  /**
+   * Writes `batch` (queued, or in flight with `fromFlight`) to the spool.
+   * Returns false when the spool does not take it.
+   */
+  #spill(batch: Batch, fromFlight: boolean, why: string): boolean {
+    const spool = this.#spool;
+    if (spool === undefined) return false;
+    let envelope: LogsEnvelope;
+    try {
+      envelope = batch.target.envelopeNow();
+    } catch {
+      return false;
+    }
+    if (!spool.append(envelope, batch.payload, batch.records)) return false;
+    this.#accounting.spill(batch.records, batch.bytes, fromFlight);
+    if (!this.#spilling) {
+      this.#spilling = true;
+      this.#reporter.notice(
+        'OTW016',
+        `otel-winston is writing log records to the spool at ${spool.dir}: ${why}`,
+      );
+    }
+    return true;
+  }
+
+  /** Spills every sealed batch waiting in memory, as far as the spool takes them. */
+  #spillWaiting(why: string): void {
+    let batch: Batch | undefined;
+    while ((batch = this.#queue.take()) !== undefined) {
+      if (!this.#spill(batch, false, why)) {
+        this.#queue.putBack([batch]);
+        return;
+      }
+    }
+  }
+
+  #spoolFailed(what: string, error: unknown): void {
+    this.#accounting.spoolErrors++;
+    this.#reporter.notice(
+      'OTW017',
+      `otel-winston could not ${what} at ${this.#spoolSettings?.dir}: ${describeError(error)}; records stay in memory`,
+    );
   }
 
   /** Where every record is now; see {@link PipelineStats}. */
@@ -291,11 +377,16 @@ export class LogPipeline implements LogRecordProcessor {
       return;
     }
     if (this.#timer !== undefined || this.#stopped) return;
+    // While records go to disk, they wait in memory at most the spool's flush interval.
+    const toDisk = this.#spool !== undefined && (this.#writeThrough || this.#exporter.failing);
+    const delay = toDisk
+      ? Math.min(this.#settings.scheduledDelayMillis, this.#spoolSettings!.flushMillis)
+      : this.#settings.scheduledDelayMillis;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#queue.sealAll();
       this.#pump();
-    }, this.#settings.scheduledDelayMillis);
+    }, delay);
     this.#timer.unref();
   }
 
@@ -317,19 +408,54 @@ export class LogPipeline implements LogRecordProcessor {
    */
   #pump(): void {
     this.#metrics.refresh();
+    const spool = this.#spool;
+    const toDisk = spool !== undefined && (this.#exporter.failing || this.#writeThrough);
+    if (toDisk) {
+      if (this.#draining > 0) this.#queue.sealAll();
+      this.#spillWaiting(
+        this.#writeThrough
+          ? 'write-through'
+          : `the collector at ${this.#exporter.sender.url} does not answer`,
+      );
+    }
     const limit = this.#settings.maxConcurrentExports;
     while (this.#exporter.canStart(limit)) {
+      // The spool holds the oldest records: one of its batches at a time goes first.
+      const frame = spool?.next();
+      if (frame !== undefined) {
+        const batch = new Batch(
+          new FixedEnvelope(frame.envelope),
+          frame.payload,
+          frame.records,
+          -1,
+        );
+        this.#accounting.unspool(batch.records, batch.bytes, false);
+        this.#start(batch, frame);
+        continue;
+      }
+      if (toDisk && this.#writeThrough) break;
       if (this.#draining > 0 && this.#queue.waiting === 0) this.#queue.sealAll();
       const batch = this.#queue.take();
       if (batch === undefined) break;
       this.#accounting.handOff(batch.records, batch.bytes, batch.again);
-      this.#inFlight.add(batch);
-      void this.#send(batch);
+      this.#start(batch, undefined);
+    }
+    if (spool !== undefined && this.#spilling && spool.records === 0 && !spool.sending) {
+      this.#spilling = false;
     }
     this.#wake();
   }
 
-  async #send(batch: Batch): Promise<void> {
+  get #writeThrough(): boolean {
+    return this.#spoolSettings?.writeThrough === true && this.#spool?.writable === true;
+  }
+
+  #start(batch: Batch, frame: SpoolFrame | undefined): void {
+    this.#inFlight.set(batch, frame);
+    void this.#send(batch, frame);
+  }
+
+  async #send(batch: Batch, frame: SpoolFrame | undefined): Promise<void> {
     // Handed to the exporter now, so that it counts this export before the envelope is ready.
     const request = batch.target
       .envelope(this.#settings.exportTimeoutMillis)
@@ -340,6 +466,8 @@ export class LogPipeline implements LogRecordProcessor {
       this.#schedulePump();
       return;
     }
+    // A batch from the spool is done with there, whatever happened: its records are counted below.
+    if (frame !== undefined) this.#spool?.done(frame);
     const halves = outcome.tooLarge ? batch.halve() : undefined;
     if (halves !== undefined) {
       this.#accounting.requeue(batch.records, batch.bytes);
@@ -407,7 +535,7 @@ export class LogPipeline implements LogRecordProcessor {
 
   /** Whether a batch sealed before `sequence` is still held, sealed or in flight. */
   #holdsBatchBefore(sequence: number): boolean {
-    for (const batch of this.#inFlight) if (batch.sequence < sequence) return true;
+    for (const batch of this.#inFlight.keys()) if (batch.sequence < sequence) return true;
     return this.#queue.holdsBefore(sequence);
   }
 
@@ -434,8 +562,9 @@ export class LogPipeline implements LogRecordProcessor {
     try {
       this.#queue.sealAll();
       this.#pump();
+      const a = this.#accounting;
       const drained = await this.#until(
-        () => this.#accounting.queued === 0 && this.#accounting.inFlight === 0,
+        () => a.queued === 0 && a.inFlight === 0 && a.spooled === 0,
         timeoutMillis,
       );
       if (!drained) this.abandon();
@@ -445,14 +574,27 @@ export class LogPipeline implements LogRecordProcessor {
   }
 
   /**
-   * @internal Drops everything held now (reason `shutdown`), aborting the
-   * exports in flight. Synchronous: it works in a process `exit` handler.
+   * @internal Gives up on everything held now, aborting the exports in
+   * flight: with a spool, it is written there for the next start; what the
+   * spool does not take is dropped (reason `shutdown`). Synchronous: it
+   * works in a process `exit` handler.
    */
   abandon(): void {
+    const spool = this.#spool;
+    if (spool !== undefined) {
+      // Nothing is lost that the disk can keep: it is sent from there on the next start.
+      this.#queue.sealAll();
+      this.#spillWaiting('the process is ending');
+    }
     this.#queue.dropAll('shutdown');
-    for (const batch of this.#inFlight) {
-      this.#accounting.settle(batch.records, batch.bytes, 0, 'shutdown');
-      this.#metrics.exportConcluded(0, batch.records, 'shutdown');
+    for (const [batch, frame] of this.#inFlight) {
+      if (frame !== undefined) {
+        spool!.release(frame);
+        this.#accounting.respool(batch.records, batch.bytes);
+      } else if (!this.#spill(batch, true, 'the process is ending')) {
+        this.#accounting.settle(batch.records, batch.bytes, 0, 'shutdown');
+        this.#metrics.exportConcluded(0, batch.records, 'shutdown');
+      }
     }
     this.#inFlight.clear();
     this.#exporter.abort();
@@ -473,17 +615,18 @@ export class LogPipeline implements LogRecordProcessor {
     this.#stopped = true;
     // A record that came in between the end of the drain and now has no one to send it.
     this.#queue.dropAll('shutdown');
+    this.#spool?.close();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;
     this.#exporter.shutdown();
     // The self-metrics stay registered: a final collection still sees the last counts.
-    this.#reporter.summarize();
+    this.#reporter.summarize(this.#spool?.dir);
   }
 
   /** @internal For the exit hooks: the summary line, once, now. */
   summarize(): void {
-    this.#reporter.summarize();
+    this.#reporter.summarize(this.#spool?.dir);
   }
 }

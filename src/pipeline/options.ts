@@ -2,7 +2,7 @@ import type { MeterProvider } from '@opentelemetry/api';
 import { checkInteger, invalidOption } from '../errors.js';
 import type { RetryPolicy } from '../exporter/backoff.js';
 import { readIntegerEnv } from '../limits.js';
-import { readMillisEnv } from '../telemetry/env.js';
+import { readBooleanEnv, readMillisEnv } from '../telemetry/env.js';
 import { warn } from '../warnings.js';
 
 /** An OTLP protocol for logs. */
@@ -145,6 +145,16 @@ export interface LogPipelineOptions {
   meterProvider?: MeterProvider;
 
   /**
+   * Keep batches on disk, in this folder, when the collector cannot be
+   * reached or the memory queue is full, instead of dropping them; send them
+   * when it answers again, and on the next start. Off by default.
+   * @default `OTEL_WINSTON_SPOOL_DIR`, else none
+   * @example new LogPipeline({ spool: '/var/spool/checkout' })
+   * @example new LogPipeline({ spool: { dir: '/var/spool/checkout', maxBytes: 1 << 30, writeThrough: true } })
+   */
+  spool?: string | SpoolOptions;
+
+  /**
    * Report dropped records locally, without the pipeline: a Node.js warning
    * (`OTW014`) at most every 30 s while records are dropped, and one line on
    * stderr at shutdown when any were.
@@ -153,6 +163,48 @@ export interface LogPipelineOptions {
    */
   dropWarnings?: boolean;
 }
+
+/** Options of the disk spool (the `spool` option of {@link LogPipelineOptions}). */
+export interface SpoolOptions {
+  /** The folder; made if missing. Several processes may share it. */
+  dir: string;
+  /**
+   * The most bytes of records the spool holds; past it, its oldest records
+   * are deleted unsent (`spool_full`).
+   * @default `OTEL_WINSTON_SPOOL_MAX_BYTES`, else 268435456 (256 MiB)
+   */
+  maxBytes?: number;
+  /**
+   * While records go to disk, the longest they wait in memory before they
+   * are written: a crash (SIGKILL) loses at most this many milliseconds.
+   * @default `OTEL_WINSTON_SPOOL_FLUSH_MS`, else 1000
+   */
+  flushMillis?: number;
+  /**
+   * `fdatasync` every batch written: it survives a power loss too, not only
+   * a crash of the process, and costs a flush of the disk per batch.
+   * @default `OTEL_WINSTON_SPOOL_FSYNC`, else false
+   */
+  fsync?: boolean;
+  /**
+   * Write every batch to disk before it is sent, not only when the collector
+   * fails or memory is full: a crash loses at most `flushMillis` of records
+   * at any time. Batches are then sent one at a time.
+   * @default `OTEL_WINSTON_SPOOL_WRITE_THROUGH`, else false
+   */
+  writeThrough?: boolean;
+}
+
+/** The spool's settings, resolved. */
+export interface SpoolSettings {
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly flushMillis: number;
+  readonly fsync: boolean;
+  readonly writeThrough: boolean;
+}
+
+export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 
 /** The pipeline's settings, every option resolved. */
 export interface PipelineSettings {
@@ -173,6 +225,8 @@ export interface PipelineSettings {
   readonly shutdownTimeoutMillis: number;
   readonly meterProvider: MeterProvider | undefined;
   readonly dropWarnings: boolean;
+  /** `undefined`: no spool. */
+  readonly spool: SpoolSettings | undefined;
 }
 
 export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
@@ -258,6 +312,7 @@ function checkOptions(options: unknown): LogPipelineOptions {
       o.maxExportBatchBytes,
     );
   }
+  checkSpool(o.spool);
   if (o.dropWarnings !== undefined && typeof o.dropWarnings !== 'boolean') {
     throw invalidOption('dropWarnings', 'a boolean', o.dropWarnings);
   }
@@ -268,6 +323,48 @@ function checkOptions(options: unknown): LogPipelineOptions {
     throw invalidOption('meterProvider', 'a MeterProvider', o.meterProvider);
   }
   return o;
+}
+
+function checkSpool(spool: unknown): void {
+  if (spool === undefined || (typeof spool === 'string' && spool !== '')) return;
+  if (typeof spool !== 'object' || spool === null) {
+    throw invalidOption('spool', 'a folder path, or { dir, ... }', spool);
+  }
+  const o = spool as SpoolOptions;
+  if (typeof o.dir !== 'string' || o.dir === '') {
+    throw invalidOption('spool.dir', 'a folder path', o.dir);
+  }
+  checkInteger('spool.maxBytes', o.maxBytes, MIN_QUEUE_BYTES, Number.MAX_SAFE_INTEGER);
+  checkMillis('spool.flushMillis', o.flushMillis);
+  for (const key of ['fsync', 'writeThrough'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') {
+      throw invalidOption(`spool.${key}`, 'a boolean', o[key]);
+    }
+  }
+}
+
+/** The spool of `option`, else of `OTEL_WINSTON_SPOOL_DIR` and its companions; `undefined`: none. */
+function spoolSettings(
+  option: string | SpoolOptions | undefined,
+  env: Env,
+): SpoolSettings | undefined {
+  const o: SpoolOptions | undefined = typeof option === 'string' ? { dir: option } : option;
+  const dir = o?.dir ?? env.OTEL_WINSTON_SPOOL_DIR?.trim();
+  if (dir === undefined || dir === '') return undefined;
+  return {
+    dir,
+    maxBytes:
+      o?.maxBytes ??
+      readIntegerEnv(
+        env,
+        ['OTEL_WINSTON_SPOOL_MAX_BYTES'],
+        DEFAULT_SPOOL_MAX_BYTES,
+        MIN_QUEUE_BYTES,
+      ),
+    flushMillis: o?.flushMillis ?? readMillisEnv(env, 'OTEL_WINSTON_SPOOL_FLUSH_MS', 1000),
+    fsync: o?.fsync ?? readBooleanEnv(env, 'OTEL_WINSTON_SPOOL_FSYNC', false),
+    writeThrough: o?.writeThrough ?? readBooleanEnv(env, 'OTEL_WINSTON_SPOOL_WRITE_THROUGH', false),
+  };
 }
 
 function protocolFromEnv(env: Env): OtlpProtocol {
@@ -364,5 +461,6 @@ export function resolvePipelineSettings(
       o.shutdownTimeoutMillis ?? readMillisEnv(env, 'OTEL_WINSTON_SHUTDOWN_TIMEOUT', 5000),
     meterProvider: o.meterProvider,
     dropWarnings: o.dropWarnings ?? true,
+    spool: spoolSettings(o.spool, env),
   };
 }

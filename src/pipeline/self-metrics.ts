@@ -40,6 +40,7 @@ const PROCESSOR_DROPS: readonly DropReason[] = [
   'too_large',
   'already_shutdown',
   'unencodable',
+  'spool_full',
 ];
 
 /** The pipeline's and its exporter's identity in the metrics. */
@@ -150,6 +151,14 @@ export class SelfMetrics {
       'otel_winston.processor.log.queue.capacity',
       { ...bytes, description: 'The most encoded bytes the pipeline holds.' },
     );
+    const spoolSize = meter.createObservableUpDownCounter('otel_winston.processor.log.spool.size', {
+      ...counter,
+      description: 'The number of log records waiting in the disk spool.',
+    });
+    const spoolBytes = meter.createObservableUpDownCounter(
+      'otel_winston.processor.log.spool.usage',
+      { ...bytes, description: 'The encoded bytes of the log records waiting in the disk spool.' },
+    );
     this.#duration = meter.createHistogram('otel.sdk.exporter.operation.duration', {
       unit: 's',
       description: 'The duration of exporting a batch of telemetry records.',
@@ -187,6 +196,8 @@ export class SelfMetrics {
       }
       result.observe(queueBytes, a.heldBytes, processor);
       result.observe(queueBytesCapacity, a.maxQueueBytes, processor);
+      result.observe(spoolSize, a.spooled, processor);
+      result.observe(spoolBytes, a.spooledBytes, processor);
     };
     this.#observables = [
       created,
@@ -197,6 +208,8 @@ export class SelfMetrics {
       exported,
       queueBytes,
       queueBytesCapacity,
+      spoolSize,
+      spoolBytes,
     ];
     meter.addBatchObservableCallback(this.#callback, this.#observables);
     this.#meter = meter;

@@ -1,0 +1,563 @@
+/**
+ * The durable spool: batches of encoded records in segment files on disk,
+ * for a collector that is down longer than memory can hold, and for the
+ * next start of a process that ended (or crashed) with records unsent.
+ *
+ * ```
+ *   folder/
+ *     4242x1764624000000.lock              one per live process; touched every 5 s
+ *     4242x1764624000000-000001.seg        finished segments, oldest first
+ *     4242x1764624000000-000001.seg.ack    how many of its frames were delivered
+ *     4242x1764624000000-000002.open       the segment being written
+ *
+ *   append ──▶ [open segment] ──rotate (rename)──▶ [segments …] ──next/done──▶ sent, then deleted
+ *                                                   ▲ read index ──────────────▶ write index ▲
+ * ```
+ *
+ * A segment holds the batches of one resource and scope ({@link LogsEnvelope})
+ * as checksummed frames (`segment-format.ts`). Frames are sent in order, one
+ * at a time; after each is acknowledged, the count of delivered frames is
+ * written to the `.ack` file, so that a crash between a send and its `.ack`
+ * sends that one batch twice, never more. A segment is deleted when all its
+ * frames are delivered.
+ *
+ * Several processes may share the folder. Each writes only files named after
+ * itself (pid and start time). A process takes over the segments of one that
+ * is gone (its pid is not alive, or its lock was not touched for 30 s) by
+ * renaming them into its own name: a rename succeeds for one process only,
+ * so no segment ever has two senders.
+ *
+ * Nothing here throws. A disk error is reported (`onError`) and the spool
+ * stops taking batches for a while; what it already holds stays readable.
+ */
+import {
+  closeSync,
+  fdatasyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { LogsEnvelope } from '../otlp/encode-logs.js';
+import { encodeFrameHeader, encodeHeader, scanSegment, type FrameIndex } from './segment-format.js';
+
+/** How often a live process touches its lock file. */
+const HEARTBEAT_MS = 5_000;
+/** A lock not touched for this long belongs to a process that is gone. */
+const LOCK_STALE_MS = 30_000;
+/** How often the folder is looked at for the segments of processes that are gone. */
+const RESCAN_MS = 30_000;
+/** After a disk error, the spool takes no batch for this long. */
+const ERROR_PAUSE_MS = 60_000;
+
+const SEGMENT_NAME = /^(\d+)x(\d+)-(\d+)\.(seg|open)$/;
+
+/** Settings of a spool. */
+export interface SpoolSettings {
+  readonly dir: string;
+  readonly maxBytes: number;
+  /** A segment is finished (renamed) when it reaches this size. */
+  readonly segmentBytes: number;
+  /** `fdatasync` after every frame: survives a power loss, not only a crash, and costs a disk flush per batch. */
+  readonly fsync: boolean;
+}
+
+/** What the spool reports to the pipeline's accounting and warnings. */
+export interface SpoolHooks {
+  /** Records of earlier processes found in the folder, now this spool's to send. */
+  onRecovered(records: number, bytes: number): void;
+  /** Records deleted unsent to keep the spool under its size: dropped. */
+  onEvicted(records: number, bytes: number): void;
+  /** Frames (of earlier processes) that could not be read: their records are lost. */
+  onCorrupt(frames: number): void;
+  /** A disk operation failed; `what` says which. */
+  onError(what: string, error: unknown): void;
+}
+
+/** A frame to send, read back from its segment. */
+export interface SpoolFrame {
+  readonly envelope: LogsEnvelope;
+  readonly payload: Buffer;
+  readonly records: number;
+  /** @internal */
+  readonly segment: Segment;
+}
+
+/** One segment file and where its reading stands. */
+class Segment {
+  readonly frames: FrameIndex[] = [];
+  /** Frames delivered (or dropped for good), from the start. */
+  delivered = 0;
+  /** Frames whose records are counted in the spool's totals: from `delivered` on. */
+  bytes = 0;
+  records = 0;
+  /** The file descriptor to append to, while the segment is open. */
+  writeFd: number | undefined;
+  /** The end of the file, while appending. */
+  size = 0;
+  ackFd: number | undefined;
+
+  constructor(
+    public path: string,
+    readonly envelope: LogsEnvelope,
+    readonly envelopeBytes: Buffer,
+  ) {}
+
+  get pending(): number {
+    return this.frames.length - this.delivered;
+  }
+}
+
+export class Spool {
+  readonly #settings: SpoolSettings;
+  readonly #hooks: SpoolHooks;
+  /** This spool's name in the folder: `<pid>x<start>`, unique even for two spools of one process. */
+  readonly #owner = `${process.pid}x${uniqueStart()}`;
+  #sequence = 0;
+  /** Every segment this spool sends from, oldest first. */
+  #segments: Segment[] = [];
+  /** The segment being written, by envelope bytes. */
+  readonly #open = new Map<string, Segment>();
+  #records = 0;
+  #bytes = 0;
+  #pausedUntil = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #rescan: NodeJS.Timeout | undefined;
+  /** The frame being sent, if any: the spool sends one at a time. */
+  #sending: SpoolFrame | undefined;
+  #closed = false;
+
+  constructor(settings: SpoolSettings, hooks: SpoolHooks) {
+    this.#settings = settings;
+    this.#hooks = hooks;
+  }
+
+  /** Records held, not counting the frame being sent. */
+  get records(): number {
+    return this.#records;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get dir(): string {
+    return this.#settings.dir;
+  }
+
+  /** Whether a frame is being sent now. */
+  get sending(): boolean {
+    return this.#sending !== undefined;
+  }
+
+  /**
+   * Makes the folder, takes a lock, and takes over what processes that are
+   * gone left in it. Returns false (having reported why) when the folder
+   * cannot be used.
+   */
+  open(): boolean {
+    try {
+      mkdirSync(this.#settings.dir, { recursive: true });
+      writeFileSync(this.#lockPath(), `${process.pid}\n`, { flag: 'wx' });
+    } catch (error) {
+      this.#hooks.onError('open the spool folder', error);
+      return false;
+    }
+    this.#heartbeat = setInterval(() => this.#touch(), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+    this.claim();
+    this.#rescan = setInterval(() => this.claim(), RESCAN_MS);
+    this.#rescan.unref();
+    return true;
+  }
+
+  #lockPath(owner = this.#owner): string {
+    return join(this.#settings.dir, `${owner}.lock`);
+  }
+
+  #touch(): void {
+    try {
+      const now = new Date();
+      utimesSync(this.#lockPath(), now, now);
+    } catch {
+      // Deleted from outside: write it again, so that no other process takes our segments.
+      try {
+        writeFileSync(this.#lockPath(), `${process.pid}\n`);
+      } catch (error) {
+        this.#hooks.onError('touch the spool lock', error);
+      }
+    }
+  }
+
+  /** Whether the process `owner` (`<pid>x<start>`) is alive: its pid runs and its lock is fresh. */
+  #alive(owner: string): boolean {
+    if (owner === this.#owner) return true;
+    const pid = Number(owner.split('x')[0]);
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ESRCH') return false;
+    }
+    try {
+      return Date.now() - statSync(this.#lockPath(owner)).mtimeMs < LOCK_STALE_MS;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Takes over the segments of processes that are gone, oldest first: each
+   * is renamed into this process's name (one process wins a rename), read,
+   * and queued; its frames already delivered are skipped.
+   */
+  claim(): void {
+    if (this.#closed) return;
+    let names: string[];
+    try {
+      names = readdirSync(this.#settings.dir);
+    } catch (error) {
+      this.#hooks.onError('read the spool folder', error);
+      return;
+    }
+    const orphans = names
+      .map((name) => ({ name, match: SEGMENT_NAME.exec(name) }))
+      .filter((f) => f.match !== null && `${f.match[1]}x${f.match[2]}` !== this.#owner)
+      .sort(
+        (a, b) =>
+          Number(a.match![2]) - Number(b.match![2]) || Number(a.match![3]) - Number(b.match![3]),
+      );
+    const owners = new Map<string, boolean>();
+    for (const { name, match } of orphans) {
+      const owner = `${match![1]}x${match![2]}`;
+      if (!owners.has(owner)) owners.set(owner, this.#alive(owner));
+      if (owners.get(owner)) continue;
+      const from = join(this.#settings.dir, name);
+      const to = this.#nextPath('seg');
+      try {
+        renameSync(from, to);
+      } catch {
+        continue; // another process took it first, or it is gone
+      }
+      this.#adopt(to, from);
+    }
+    for (const [owner, alive] of owners) {
+      if (alive) continue;
+      try {
+        unlinkSync(this.#lockPath(owner));
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  /** Reads a segment taken over from `formerPath`, and queues what is left to send. */
+  #adopt(path: string, formerPath: string): void {
+    let delivered = 0;
+    try {
+      const ack = readFileSync(`${formerPath}.ack`);
+      if (ack.length >= 4) delivered = ack.readUInt32LE(0);
+      unlinkSync(`${formerPath}.ack`);
+    } catch {
+      // No ack file: nothing of it was delivered.
+    }
+    let file: Buffer;
+    try {
+      file = readFileSync(path);
+    } catch (error) {
+      this.#hooks.onError('read a spool segment', error);
+      return;
+    }
+    const scanned = scanSegment(file);
+    const envelope = scanned.envelope && LogsEnvelope.fromBytes(Buffer.from(scanned.envelope));
+    if (envelope === undefined) {
+      // Empty, or not ours after all: set aside, never read again.
+      if (file.length > 0) this.#hooks.onCorrupt(1);
+      this.#remove(path, file.length === 0 ? undefined : `${path}.bad`);
+      return;
+    }
+    if (scanned.corrupt > 0) this.#hooks.onCorrupt(scanned.corrupt);
+    const segment = new Segment(path, envelope, Buffer.from(scanned.envelope!));
+    segment.frames.push(...scanned.frames);
+    segment.delivered = Math.min(delivered, segment.frames.length);
+    for (let i = segment.delivered; i < segment.frames.length; i++) {
+      segment.records += segment.frames[i]!.records;
+      segment.bytes += segment.frames[i]!.length;
+    }
+    if (segment.pending === 0) {
+      this.#remove(path);
+      return;
+    }
+    if (segment.delivered > 0) this.#writeAck(segment);
+    this.#segments.push(segment);
+    this.#records += segment.records;
+    this.#bytes += segment.bytes;
+    this.#hooks.onRecovered(segment.records, segment.bytes);
+  }
+
+  #nextPath(kind: 'seg' | 'open'): string {
+    const sequence = String(++this.#sequence).padStart(6, '0');
+    return join(this.#settings.dir, `${this.#owner}-${sequence}.${kind}`);
+  }
+
+  /** Whether the spool takes batches now (not closed, not paused after a disk error). */
+  get writable(): boolean {
+    return !this.#closed && Date.now() >= this.#pausedUntil;
+  }
+
+  /**
+   * Writes a batch at the end of the spool. Returns false, writing nothing,
+   * when the spool does not take batches now (a disk error) or cannot make
+   * room; to make room it deletes its oldest segments, reported as evicted.
+   */
+  append(envelope: LogsEnvelope, payload: Buffer, records: number): boolean {
+    if (!this.writable) return false;
+    const size = 16 + payload.length;
+    if (!this.#makeRoom(size)) return false;
+    const envelopeBytes = envelope.toBytes();
+    const key = envelopeBytes.toString('latin1');
+    let segment = this.#open.get(key);
+    try {
+      if (segment !== undefined && segment.size + size > this.#settings.segmentBytes) {
+        this.#finish(segment);
+        segment = undefined;
+      }
+      if (segment === undefined) {
+        const path = this.#nextPath('open');
+        const header = encodeHeader(envelopeBytes);
+        const fd = openSync(path, 'wx');
+        writeSync(fd, header);
+        segment = new Segment(path, envelope, envelopeBytes);
+        segment.writeFd = fd;
+        segment.size = header.length;
+        this.#open.set(key, segment);
+        this.#segments.push(segment);
+      }
+      const head = encodeFrameHeader(records, payload);
+      writeFull(segment.writeFd!, [head, payload]);
+      if (this.#settings.fsync) fdatasyncSync(segment.writeFd!);
+    } catch (error) {
+      this.#pausedUntil = Date.now() + ERROR_PAUSE_MS;
+      this.#hooks.onError('write to the spool', error);
+      if (segment !== undefined) this.#abandonWrite(segment);
+      return false;
+    }
+    segment.frames.push({ offset: segment.size + 16, length: payload.length, records });
+    segment.size += size;
+    segment.records += records;
+    segment.bytes += payload.length;
+    this.#records += records;
+    this.#bytes += payload.length;
+    return true;
+  }
+
+  /** A segment that failed a write is finished as it is: its frames so far stay readable. */
+  #abandonWrite(segment: Segment): void {
+    this.#forgetOpen(segment);
+    try {
+      // A frame half-written by the failed write is not in the index; a reader stops there.
+      if (segment.writeFd !== undefined) closeSync(segment.writeFd);
+    } catch {
+      // already closed
+    }
+    segment.writeFd = undefined;
+    if (segment.pending === 0) this.#drop(segment);
+  }
+
+  /** `segment` is no longer the one its envelope's batches are appended to. */
+  #forgetOpen(segment: Segment): void {
+    const key = segment.envelopeBytes.toString('latin1');
+    if (this.#open.get(key) === segment) this.#open.delete(key);
+  }
+
+  /** Deletes the oldest segments until `size` more bytes fit; false when they cannot. */
+  #makeRoom(size: number): boolean {
+    while (this.#bytes + size > this.#settings.maxBytes) {
+      const oldest = this.#segments.find((s) => s !== this.#sending?.segment && s.pending > 0);
+      if (oldest === undefined) return false;
+      this.#hooks.onEvicted(oldest.records, oldest.bytes);
+      this.#records -= oldest.records;
+      this.#bytes -= oldest.bytes;
+      oldest.delivered = oldest.frames.length;
+      oldest.records = 0;
+      oldest.bytes = 0;
+      this.#drop(oldest);
+    }
+    return true;
+  }
+
+  /** Renames a full open segment to a finished one. */
+  #finish(segment: Segment): void {
+    if (segment.writeFd !== undefined) {
+      closeSync(segment.writeFd);
+      segment.writeFd = undefined;
+    }
+    this.#forgetOpen(segment);
+    const finished = segment.path.replace(/\.open$/, '.seg');
+    renameSync(segment.path, finished);
+    if (segment.ackFd !== undefined) renameSync(`${segment.path}.ack`, `${finished}.ack`);
+    segment.path = finished;
+  }
+
+  /** The oldest frame not delivered, read from its file; `undefined` when there is none or one is out. */
+  next(): SpoolFrame | undefined {
+    if (this.#sending !== undefined) return undefined;
+    for (;;) {
+      const segment = this.#segments.find((s) => s.pending > 0);
+      if (segment === undefined) return undefined;
+      const index = segment.frames[segment.delivered]!;
+      const payload = Buffer.allocUnsafe(index.length);
+      try {
+        const fd = openSync(segment.path, 'r');
+        try {
+          if (readFull(fd, payload, index.offset) !== index.length) throw new Error('short read');
+        } finally {
+          closeSync(fd);
+        }
+      } catch (error) {
+        // The file went away or cannot be read: its records cannot be sent.
+        this.#hooks.onError('read a spool segment', error);
+        this.#hooks.onEvicted(segment.records, segment.bytes);
+        this.#records -= segment.records;
+        this.#bytes -= segment.bytes;
+        segment.delivered = segment.frames.length;
+        segment.records = 0;
+        segment.bytes = 0;
+        this.#drop(segment);
+        continue;
+      }
+      this.#records -= index.records;
+      this.#bytes -= index.length;
+      segment.records -= index.records;
+      segment.bytes -= index.length;
+      this.#sending = { envelope: segment.envelope, payload, records: index.records, segment };
+      return this.#sending;
+    }
+  }
+
+  /** The frame `next()` gave was delivered, or dropped for good: it is not sent again. */
+  done(frame: SpoolFrame): void {
+    if (this.#sending !== frame) return;
+    this.#sending = undefined;
+    const segment = frame.segment;
+    segment.delivered++;
+    if (segment.pending === 0 && segment.writeFd === undefined) {
+      this.#drop(segment);
+      return;
+    }
+    this.#writeAck(segment);
+  }
+
+  /** The frame `next()` gave was not delivered this time: it stays first, and its records are held again. */
+  release(frame: SpoolFrame): void {
+    if (this.#sending !== frame) return;
+    this.#sending = undefined;
+    frame.segment.records += frame.records;
+    frame.segment.bytes += frame.payload.length;
+    this.#records += frame.records;
+    this.#bytes += frame.payload.length;
+  }
+
+  #writeAck(segment: Segment): void {
+    try {
+      segment.ackFd ??= openSync(`${segment.path}.ack`, 'w');
+      const count = Buffer.allocUnsafe(4);
+      count.writeUInt32LE(segment.delivered, 0);
+      writeSync(segment.ackFd, count, 0, 4, 0);
+    } catch (error) {
+      this.#hooks.onError('write a spool ack', error);
+    }
+  }
+
+  /** Deletes a segment's files and forgets it. */
+  #drop(segment: Segment): void {
+    for (const fd of [segment.writeFd, segment.ackFd]) {
+      try {
+        if (fd !== undefined) closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    segment.writeFd = undefined;
+    segment.ackFd = undefined;
+    this.#forgetOpen(segment);
+    this.#segments = this.#segments.filter((s) => s !== segment);
+    this.#remove(segment.path);
+    this.#remove(`${segment.path}.ack`);
+  }
+
+  /** Deletes (or, with `to`, renames) a file; a file already gone is fine. */
+  #remove(path: string, to?: string): void {
+    try {
+      if (to === undefined) unlinkSync(path);
+      else renameSync(path, to);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENOENT') {
+        this.#hooks.onError('delete a spool file', error);
+      }
+    }
+  }
+
+  /**
+   * Stops: finishes the open segments, gives up the lock, and leaves what is
+   * unsent for the next start. A frame being sent stays unsent. Synchronous.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    clearInterval(this.#rescan);
+    if (this.#sending !== undefined) this.release(this.#sending);
+    for (const segment of [...this.#open.values()]) {
+      try {
+        if (segment.pending === 0) this.#drop(segment);
+        else this.#finish(segment);
+      } catch (error) {
+        this.#hooks.onError('finish a spool segment', error);
+      }
+    }
+    for (const segment of this.#segments) {
+      try {
+        if (segment.ackFd !== undefined) closeSync(segment.ackFd);
+      } catch {
+        // already closed
+      }
+      segment.ackFd = undefined;
+    }
+    this.#remove(this.#lockPath());
+  }
+}
+
+let lastStart = 0;
+
+/** The start time in milliseconds, one more than the last one when two spools start in the same one. */
+function uniqueStart(): number {
+  lastStart = Math.max(Date.now(), lastStart + 1);
+  return lastStart;
+}
+
+/** Writes every byte of `pieces` at the end of `fd`. */
+function writeFull(fd: number, pieces: readonly Buffer[]): void {
+  for (const piece of pieces) {
+    let written = 0;
+    while (written < piece.length) written += writeSync(fd, piece, written);
+  }
+}
+
+/** Reads `buffer.length` bytes at `position`; returns how many it got. */
+function readFull(fd: number, buffer: Buffer, position: number): number {
+  let read = 0;
+  while (read < buffer.length) {
+    const n = readSync(fd, buffer, read, buffer.length - read, position + read);
+    if (n === 0) break;
+    read += n;
+  }
+  return read;
+}
