@@ -201,7 +201,8 @@ export class LogPipeline implements LogRecordProcessor {
     }
     if (!spool.append(envelope, batch.payload, batch.records)) return false;
     this.#accounting.spill(batch.records, batch.bytes, fromFlight);
-    if (!this.#spilling) {
+    // Written through by choice: nothing to warn about.
+    if (!this.#spilling && !this.#writeThrough) {
       this.#spilling = true;
       this.#reporter.notice(
         'OTW016',
