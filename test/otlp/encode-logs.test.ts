@@ -107,7 +107,7 @@ function ours(records: readonly ReadableLogRecord[]): Buffer {
   for (const r of records) appendReadableLogRecord(w, r);
   const first = records[0]!;
   return Buffer.concat(
-    new LogsEnvelope(first.resource, first.instrumentationScope).request(w.copy()),
+    LogsEnvelope.of(first.resource, first.instrumentationScope).request(w.copy()),
   );
 }
 
@@ -131,7 +131,7 @@ describe('otlp: the log record encoder', () => {
     for (const r of RECORDS) appendLogRecordFields(w, r, r.timestamp + 1);
     const first = records[0]!;
     const direct = Buffer.concat(
-      new LogsEnvelope(first.resource, first.instrumentationScope).request(w.copy()),
+      LogsEnvelope.of(first.resource, first.instrumentationScope).request(w.copy()),
     );
     expect(canonicalLogsRequest(direct)).to.deep.equal(canonicalLogsRequest(ours(records)));
   });
@@ -143,7 +143,7 @@ describe('otlp: the log record encoder', () => {
     appendLogRecordFields(w, fields, 2);
     const first = records[0]!;
     const direct = Buffer.concat(
-      new LogsEnvelope(first.resource, first.instrumentationScope).request(w.copy()),
+      LogsEnvelope.of(first.resource, first.instrumentationScope).request(w.copy()),
     );
     expect(canonicalLogsRequest(direct)).to.deep.equal(canonicalLogsRequest(ours(records)));
   });

@@ -406,7 +406,7 @@ describe('pipeline: protocols and responses', function () {
     const w = new ProtobufWriter(64);
     for (const r of records) appendReadableLogRecord(w, r);
     const ours = logsRequestToJson(
-      new LogsEnvelope(records[0]!.resource, records[0]!.instrumentationScope).request(w.copy()),
+      LogsEnvelope.of(records[0]!.resource, records[0]!.instrumentationScope).request(w.copy()),
     );
     const upstream = JsonLogsSerializer.serializeRequest(records)!;
     expect(decodeLogsJson(ours.toString('utf8'))).to.deep.equal(
