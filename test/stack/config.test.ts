@@ -453,7 +453,7 @@ describe('the local stack: collector configuration, builder manifest, compose fi
       it('has the panels a team running the pipeline needs, each on Prometheus and filtered by the service', () => {
         expect(panels.map((p) => p.title)).to.deep.equal([
           'Log pipeline: queue fill (bytes held ÷ byte cap)',
-          'Log pipeline: records queued and in flight',
+          'Log pipeline: records queued, in flight and spooled',
           'Log pipeline: records dropped, by error.type',
           'Log pipeline: records exported vs failed',
           'Log pipeline: records created vs exported',
@@ -544,6 +544,8 @@ describe('the local stack: collector configuration, builder manifest, compose fi
           'otel_sdk_processor_log_queue_size',
           'otel_winston_processor_log_queue_capacity_bytes',
           'otel_winston_processor_log_queue_size_bytes',
+          'otel_winston_processor_log_spool_size',
+          'otel_winston_processor_log_spool_usage_bytes',
         ]);
         expect(
           [...series.get('otel_sdk_processor_log_processed_total')!].sort(),
