@@ -1,12 +1,20 @@
 /**
- * The five pipelines under test, as a user would set them up: every option
+ * The pipelines under test, as a user would set them up: every option
  * not named here is the default (the orchestrator clears `OTEL_*` variables).
  */
 import { logs as apiLogs } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { OpenTelemetryTransportV3 } from '@opentelemetry/winston-transport';
-import { LogPipeline, OtelTransport, type PipelineStats } from 'otel-winston';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  LogPipeline,
+  OtelTransport,
+  type LogPipelineOptions,
+  type PipelineStats,
+} from 'otel-winston';
 import TransportStream from 'winston-transport';
 import type { Pipeline } from './run-protocol.js';
 
@@ -37,8 +45,12 @@ function withProvider(transport: TransportStream, provider: LoggerProvider): Pip
   return { transport, flush: () => provider.forceFlush(), shutdown: () => provider.shutdown() };
 }
 
-function withLogPipeline(endpoint: string, includeRequestContext: boolean): PipelineUnderTest {
-  const pipeline = new LogPipeline({ url: endpoint });
+function withLogPipeline(
+  endpoint: string,
+  includeRequestContext: boolean,
+  options: LogPipelineOptions = {},
+): PipelineUnderTest {
+  const pipeline = new LogPipeline({ url: endpoint, ...options });
   const provider = new LoggerProvider({ processors: [pipeline] });
   return {
     transport: new OtelTransport({ loggerProvider: provider, includeRequestContext }),
@@ -47,6 +59,25 @@ function withLogPipeline(endpoint: string, includeRequestContext: boolean): Pipe
     stats: () => pipeline.stats(),
   };
 }
+
+/** {@link withLogPipeline} with a spool in a new temporary folder, deleted at shutdown. */
+function withSpool(
+  endpoint: string,
+  options: (dir: string) => LogPipelineOptions,
+): PipelineUnderTest {
+  const dir = mkdtempSync(join(tmpdir(), 'otel-winston-bench-spool-'));
+  const under = withLogPipeline(endpoint, true, options(dir));
+  return {
+    ...under,
+    async shutdown() {
+      await under.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `ours-spill`'s memory queue: a tenth of the burst's records, so that the rest go to disk. */
+export const SPILL_QUEUE_BYTES = 4 * 1024 * 1024;
 
 /** Builds `name`, exporting to the OTLP logs endpoint `endpoint` (a full URL). */
 export function createPipeline(name: Pipeline, endpoint: string): PipelineUnderTest {
@@ -71,5 +102,9 @@ export function createPipeline(name: Pipeline, endpoint: string): PipelineUnderT
       return withLogPipeline(endpoint, true);
     case 'ours-same':
       return withLogPipeline(endpoint, false);
+    case 'ours-spill':
+      return withSpool(endpoint, (dir) => ({ maxQueueBytes: SPILL_QUEUE_BYTES, spool: dir }));
+    case 'ours-disk':
+      return withSpool(endpoint, (dir) => ({ spool: { dir, writeThrough: true } }));
   }
 }

@@ -18,7 +18,11 @@ import {
   runsOf,
   type Run,
 } from './results.js';
+import { SPILL_QUEUE_BYTES } from './pipelines.js';
 import { PIPELINES, WORKLOADS, type Pipeline, type Workload } from './run-protocol.js';
+
+/** LogPipeline's default `maxQueueBytes`. */
+const DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024;
 
 export interface ReportSettings {
   readonly rounds: number;
@@ -35,6 +39,8 @@ const NAMES: Record<Pipeline, string> = {
   'ours-stock': '`ours-stock`: `OtelTransport` + stock `BatchLogRecordProcessor`',
   ours: '`ours`: `OtelTransport` + `LogPipeline`, defaults',
   'ours-same': '`ours-same`: `OtelTransport` + `LogPipeline`, `includeRequestContext: false`',
+  'ours-spill': '`ours-spill`: `ours` with a spool and a 4 MiB memory queue',
+  'ours-disk': '`ours-disk`: `ours` with a spool in write-through',
 };
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -113,7 +119,23 @@ function ratioLines(runs: readonly Run[], workload: Workload): string[] {
       '`ours` ÷ `ours-stock`, records/s (what LogPipeline adds over the stock processor)',
       r('ours', 'ours-stock', rate),
     ),
+    ratioLine('`ours-spill` ÷ `ours`, records/s', r('ours-spill', 'ours', rate)),
+    ratioLine('`ours-spill` ÷ `ours`, CPU µs/record', r('ours-spill', 'ours', cpuPerRecord)),
+    ratioLine(
+      '`ours-disk` ÷ `ours`, records/s (every batch through the disk)',
+      r('ours-disk', 'ours', rate),
+    ),
+    ratioLine('`ours-disk` ÷ `ours`, CPU µs/record', r('ours-disk', 'ours', cpuPerRecord)),
   ];
+}
+
+/** How many records the spool pipelines wrote to disk, per workload. */
+function spoolNotes(runs: readonly Run[], workload: Workload): string[] {
+  return (['ours-spill', 'ours-disk'] as const).map((pipeline) => {
+    const of = runsOf(runs, pipeline, workload);
+    const spilled = defined(of.map((r) => r.measurement.pipeline?.spilled));
+    return `- \`${pipeline}\`: ${cell(spilled, int)} of the ${int(of[0]?.measurement.records ?? 0)} records went through the spool (\`stats().spilled\`).`;
+  });
 }
 
 /** Generated sentences on what the burst table cannot say alone. */
@@ -135,8 +157,9 @@ function burstNotes(runs: readonly Run[]): string[] {
     }
     const held = defined(of.map((r) => r.measurement.pipeline?.heldBytesAfterLoop));
     if (held.length > 0) {
+      const cap = pipeline === 'ours-spill' ? SPILL_QUEUE_BYTES : DEFAULT_QUEUE_BYTES;
       notes.push(
-        `- \`${pipeline}\`: LogPipeline held ${(median(held) / 1024 / 1024).toFixed(1)} MiB of encoded records right after the loop (\`maxQueueBytes\` 64 MiB by default), ${int(median(held) / of[0]!.measurement.records)} bytes per record.`,
+        `- \`${pipeline}\`: LogPipeline held ${(median(held) / 1024 / 1024).toFixed(1)} MiB of encoded records in memory right after the loop (\`maxQueueBytes\` ${cap / 1024 / 1024} MiB), ${int(median(held) / of[0]!.measurement.records)} bytes per record.`,
       );
     }
   }
@@ -169,6 +192,8 @@ export function renderReport(runs: readonly Run[], settings: ReportSettings): st
     '- `ours-stock`: `new OtelTransport({ loggerProvider })` with the same stock provider.',
     '- `ours`: `new OtelTransport({ loggerProvider: new LoggerProvider({ processors: [new LogPipeline({ url })] }) })`, default options: a queue of 64 MiB of encoded records, batches of 512, two exports in flight; the request context adds 3 attributes per record (`http.request.id`, `user.id`, `http.route`).',
     '- `ours-same`: `ours` with `includeRequestContext: false`: the same record on the wire as `official`.',
+    `- \`ours-spill\`: \`ours\` with \`{ maxQueueBytes: ${SPILL_QUEUE_BYTES / 1024 / 1024} MiB, spool: <a new temporary folder> }\`: in the burst, what does not fit in memory is spilled to the spool and sent from there (the cost of spilling); in the steady workload memory is enough and the spool stays idle (the cost of having one).`,
+    '- `ours-disk`: `ours` with `{ spool: { dir: <a new temporary folder>, writeThrough: true } }`: every batch is written to the spool before it is sent, and sent from there, one at a time (the cost of the disk on every record). Neither spool pipeline calls `fsync` (the default).',
     '',
     'Both exporters send OTLP/HTTP protobuf to a receiver on 127.0.0.1 in the orchestrating process, which counts the records of each request by walking the protobuf structure without decoding values, and answers 200 at once. Every `OTEL_*` variable is removed from the environment of the scenarios, so every default is the code default.',
     '',
@@ -181,7 +206,7 @@ export function renderReport(runs: readonly Run[], settings: ReportSettings): st
     '- **CPU µs/record**: user + system CPU of the main thread (`process.threadCpuUsage()`) over the same interval, ÷ N. Main thread only: V8’s GC helper threads, the libuv thread pool and the receiver (another process) are not counted.',
     '- **Event-loop delay p99**: `perf_hooks.monitorEventLoopDelay({ resolution: 1 })`. Steady: over the whole interval. Burst: from the end of the synchronous loop until delivery, i.e. during the export (the loop itself blocks the event loop by construction; its duration is the **loop** column). “—”: no sample, the phase was shorter than the resolution (the floor has no export phase).',
     '- **RSS growth**: the peak of `process.memoryUsage.rss()`, sampled every 10 ms by an unref’d timer and right after the burst loop, minus RSS at the start of the interval.',
-    '- **Loss**: N − the records the receiver got for the measured interval (it notes its count when the warm-up has been flushed, and after the run waits until the count stops growing, at most 30 s). For `ours` and `ours-same`, `LogPipeline.stats()` is checked as well: every measured record created and exported, no drops, nothing held after the flush, and `created = exported + droppedTotal + queued + inFlight`. A failed check fails the benchmark (exit code 1); a loss of the stock pipelines is only reported.',
+    '- **Loss**: N − the records the receiver got for the measured interval (it notes its count when the warm-up has been flushed, and after the run waits until the count stops growing, at most 30 s). For the four LogPipeline pipelines, `LogPipeline.stats()` is checked as well: every measured record created and exported, no drops, nothing held (in memory or in the spool) after the flush, `created + recovered = exported + droppedTotal + queued + inFlight + spooled`, and records in the spool at some point for `ours-disk` and in `ours-spill`’s burst. A failed check fails the benchmark (exit code 1); a loss of the stock pipelines is only reported.',
     `- Rounds: each round runs every pipeline with every workload once, in a fresh process each, alternating the order of the pipelines from one round to the next, so that a drift in the speed of the machine hits all of them alike. Tables give the median over rounds${settings.rounds > 1 ? ' and (min–max)' : ''}; ratios are taken within each round, then the median.`,
     '',
   ];
@@ -195,6 +220,7 @@ export function renderReport(runs: readonly Run[], settings: ReportSettings): st
       ...table(runs, workload),
       '',
       ...ratioLines(runs, workload),
+      ...spoolNotes(runs, workload),
     );
     if (workload === 'burst') lines.push(...burstNotes(runs));
     lines.push('');

@@ -3,7 +3,7 @@
  * record, losses, medians, ratios taken round by round, and the checks a run
  * of LogPipeline must pass.
  */
-import type { Measurement, Pipeline, Workload } from './run-protocol.js';
+import { LOG_PIPELINES, type Measurement, type Pipeline, type Workload } from './run-protocol.js';
 
 export interface Run {
   readonly round: number;
@@ -57,7 +57,7 @@ export const ratiosByRound = (
 
 /** LogPipeline must lose nothing and account for every record; what is wrong with `run`, if anything. */
 export function problemsOf(run: Run): string[] {
-  if (run.pipeline !== 'ours' && run.pipeline !== 'ours-same') return [];
+  if (!LOG_PIPELINES.includes(run.pipeline)) return [];
   const problems: string[] = [];
   const n = run.measurement.records;
   const lost = loss(run) ?? 0;
@@ -69,6 +69,12 @@ export function problemsOf(run: Run): string[] {
   if (Object.keys(counts.dropped).length > 0)
     problems.push(`stats().dropped: ${JSON.stringify(counts.dropped)}`);
   if (counts.held !== 0) problems.push(`${counts.held} records still held after the flush`);
-  if (!counts.identityHolds) problems.push('created ≠ exported + droppedTotal + queued + inFlight');
+  if (!counts.identityHolds)
+    problems.push('created + recovered ≠ exported + droppedTotal + queued + inFlight + spooled');
+  // The spool pipelines must have used it: a benchmark of an idle spool would measure nothing.
+  if (run.pipeline === 'ours-disk' && counts.spilled === 0)
+    problems.push('no record went through the spool');
+  if (run.pipeline === 'ours-spill' && run.workload === 'burst' && counts.spilled === 0)
+    problems.push('no record was spilled to the spool');
   return problems;
 }

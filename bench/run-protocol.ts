@@ -12,8 +12,19 @@
  */
 
 /** The pipelines under test, each a winston logger with `format.json()` and one transport. */
-export const PIPELINES = ['floor', 'official', 'ours-stock', 'ours', 'ours-same'] as const;
+export const PIPELINES = [
+  'floor',
+  'official',
+  'ours-stock',
+  'ours',
+  'ours-same',
+  'ours-spill',
+  'ours-disk',
+] as const;
 export type Pipeline = (typeof PIPELINES)[number];
+
+/** The pipelines built on LogPipeline: they must lose nothing, and their accounting is checked. */
+export const LOG_PIPELINES: readonly Pipeline[] = ['ours', 'ours-same', 'ours-spill', 'ours-disk'];
 
 /** `steady`: a yield every 100 calls; `burst`: every record in one synchronous loop. */
 export const WORKLOADS = ['steady', 'burst'] as const;
@@ -27,9 +38,11 @@ export interface PipelineCounts {
   readonly exported: number;
   /** Drops during the interval, by reason (only the reasons that occurred). */
   readonly dropped: Readonly<Record<string, number>>;
-  /** Still held at the end of the interval: queued + in flight. */
+  /** Still held at the end of the interval: queued + in flight + spooled. */
   readonly held: number;
-  /** Whether `created = exported + droppedTotal + queued + inFlight` held at the end. */
+  /** Records written to the spool during the interval (`stats().spilled`). */
+  readonly spilled: number;
+  /** Whether `created + recovered = exported + droppedTotal + queued + inFlight + spooled` held at the end. */
   readonly identityHolds: boolean;
   /** Encoded bytes held (queued + in flight) right after the burst loop. */
   readonly heldBytesAfterLoop?: number;

@@ -92,9 +92,11 @@ function countsBetween(before: PipelineStats, after: PipelineStats): PipelineCou
     created: after.created - before.created,
     exported: after.exported - before.exported,
     dropped,
-    held: after.queued + after.inFlight,
+    held: after.queued + after.inFlight + after.spooled,
+    spilled: after.spilled - before.spilled,
     identityHolds:
-      after.created === after.exported + after.droppedTotal + after.queued + after.inFlight,
+      after.created + after.recovered ===
+      after.exported + after.droppedTotal + after.queued + after.inFlight + after.spooled,
   };
 }
 

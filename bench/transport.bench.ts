@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: five winston pipelines (see `pipelines.ts`), each with a
+ * `npm run bench`: seven winston pipelines (see `pipelines.ts`), each with a
  * steady and a burst workload, every run its own process (`scenario.ts`)
  * exporting to a counting receiver in this process. Rounds alternate the
  * order of the pipelines; ratios are taken round by round. Writes
@@ -117,6 +117,7 @@ function describe(run: Run): string {
       `stats().dropped ${Object.keys(dropped).length > 0 ? JSON.stringify(dropped) : 'none'}`,
     );
     if (held !== undefined) parts.push(`held ${(held / 2 ** 20).toFixed(1)} MiB after the loop`);
+    if (m.pipeline.spilled > 0) parts.push(`spilled ${m.pipeline.spilled.toLocaleString('en-US')}`);
   }
   return parts.join('  ');
 }

@@ -57,6 +57,8 @@ export interface PipelineStats {
   readonly spooled: number;
   /** Encoded bytes of the spooled records. */
   readonly spooledBytes: number;
+  /** Records written to the spool so far, counted each time (spilled or written through). */
+  readonly spilled: number;
   /** Records that earlier processes left in the spool, taken over by this one. */
   readonly recovered: number;
   /** Frames of the spool that could not be read: a damaged file. Not in the identity: their records are not known. */
@@ -89,6 +91,7 @@ export class Accounting {
   inFlightBytes = 0;
   spooled = 0;
   spooledBytes = 0;
+  spilled = 0;
   recovered = 0;
   /** Frames of the spool that could not be read (their records are not known, so not counted). */
   corruptFrames = 0;
@@ -156,6 +159,7 @@ export class Accounting {
     }
     this.spooled += records;
     this.spooledBytes += bytes;
+    this.spilled += records;
   }
 
   /**
@@ -227,6 +231,7 @@ export class Accounting {
       maxQueueBytes: this.maxQueueBytes,
       spooled: this.spooled,
       spooledBytes: this.spooledBytes,
+      spilled: this.spilled,
       recovered: this.recovered,
       corruptFrames: this.corruptFrames,
       spoolErrors: this.spoolErrors,
