@@ -35,10 +35,12 @@ export const WARNING_CODES = {
   OTW014: 'log records dropped',
   /** An export of log records failed and will be retried; nothing is lost yet. */
   OTW015: 'log export failed; retrying',
-  /** Log records are going to the disk spool, or damaged frames of it were skipped. */
+  /** Log records are going to the disk spool. */
   OTW016: 'log records going to disk',
   /** The disk spool failed (a full disk, a folder that is not writable); records stay in memory. */
   OTW017: 'spool failed',
+  /** Damaged data in the disk spool was skipped: the records in it are lost. */
+  OTW018: 'damaged spool data skipped',
 } as const;
 
 /** A warning code of this package. */

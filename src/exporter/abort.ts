@@ -25,6 +25,7 @@ export class ExportAborter {
  * timer and listener go with it.
  */
 export function sleep(millis: number, signal: AbortSignal, wake?: Promise<void>): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     let done = false;
     const end = (): void => {

@@ -54,6 +54,11 @@ export class LogExporter {
   #failures = 0;
   /** The export whose attempts probe the collector while it fails. */
   #probe: object | undefined;
+  /**
+   * While the collector fails, no attempt before this time (`performance.now()`):
+   * the backoff holds even when the probe is given up and another export takes over.
+   */
+  #notBefore = 0;
   #recovered: Deferred = deferred();
   readonly #aborter = new ExportAborter();
   #closed = false;
@@ -133,6 +138,13 @@ export class LogExporter {
     const maxElapsed = this.#policy.maxElapsedMillis;
     for (;;) {
       if (signal.aborted) return shutdownOutcome();
+      const early = this.#notBefore - performance.now();
+      if (this.#probe === undefined && early > 0) {
+        // The last probe was given up during its backoff: this one keeps to it.
+        if (performance.now() - started + early > maxElapsed) return exhausted('retries_exhausted');
+        await sleep(early, signal);
+        continue;
+      }
       if (this.#probe !== undefined && this.#probe !== token) {
         // Another export is probing the collector: wait for it to get through.
         const left = maxElapsed - (performance.now() - started);
@@ -145,6 +157,7 @@ export class LogExporter {
       if (signal.aborted) return shutdownOutcome();
       if (result.outcome === 'success') {
         this.#failures = 0;
+        this.#notBefore = 0;
         if (this.#probe === token) this.#releaseProbe();
         const rejected = Math.min(result.rejected, records);
         return {
@@ -157,6 +170,7 @@ export class LogExporter {
       if (result.outcome === 'failed') {
         // The collector answered: it is up, whatever it thought of this request.
         this.#failures = 0;
+        this.#notBefore = 0;
         if (this.#probe === token) this.#releaseProbe();
         return {
           exported: 0,
@@ -170,6 +184,8 @@ export class LogExporter {
       if (this.#probe !== token) continue;
       const wait = backoffMillis(this.#policy, this.#failures, result.retryAfterMillis);
       if (performance.now() - started + wait > maxElapsed) return exhausted(result.errorType);
+      this.#notBefore = performance.now() + wait;
+      // The hook may give this export up (the pipeline moves it to its spool): then it ends now.
       this.#hooks.onRetry(result, wait);
       await sleep(wait, signal);
     }

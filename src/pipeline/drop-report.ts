@@ -100,9 +100,10 @@ export class DropReporter {
 
   /**
    * Says `message` once in a Node.js warning with `code` (and in `diag`),
-   * at most every 30 s per code: records going to disk, a disk that fails.
+   * at most every 30 s per code: records going to disk, a disk that fails,
+   * damaged data in the spool.
    */
-  notice(code: 'OTW016' | 'OTW017', message: string): void {
+  notice(code: 'OTW016' | 'OTW017' | 'OTW018', message: string): void {
     warn(code, message);
     const now = Date.now();
     if (!this.#enabled || now - (this.#noticed.get(code) ?? -Infinity) < DROP_WARNING_INTERVAL_MS) {

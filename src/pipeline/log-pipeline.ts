@@ -50,6 +50,18 @@ const MAX_DEFERRED = 64;
 /** Records emitted while a deferred one is encoded, and so on: at most this deep. */
 const MAX_DEFER_DEPTH = 8;
 
+/**
+ * The most bytes a batch holds. With a spool, small enough that the exports
+ * in flight (a batch read back from the spool included) and an open batch
+ * fit in the queue together: a full queue then always makes room by
+ * spilling to disk, and never refuses a record for lack of memory.
+ */
+function batchBytes(settings: PipelineSettings): number {
+  if (settings.spool === undefined) return settings.maxExportBatchBytes;
+  const share = Math.floor(settings.maxQueueBytes / (settings.maxConcurrentExports + 2));
+  return Math.min(settings.maxExportBatchBytes, share);
+}
+
 interface Waiter {
   readonly done: () => boolean;
   readonly resolve: () => void;
@@ -89,6 +101,12 @@ export class LogPipeline implements LogRecordProcessor {
   readonly #spoolSettings: SpoolSettings | undefined;
   /** Records are going to disk now: the warning was given for this episode. */
   #spilling = false;
+  /**
+   * The collector failed while batches from memory were in flight: they went
+   * to disk, and until an export concludes only the spool's batches are sent
+   * (one probes the collector); the others go to disk.
+   */
+  #probeFromSpool = false;
   /** Flushes and drains waiting for a condition, checked as batches conclude. */
   #waiters: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -115,7 +133,7 @@ export class LogPipeline implements LogRecordProcessor {
       {
         maxQueueBytes: settings.maxQueueBytes,
         maxBatchRecords: settings.maxExportBatchSize,
-        maxBatchBytes: settings.maxExportBatchBytes,
+        maxBatchBytes: batchBytes(settings),
       },
       () => this.#armTimer(),
       () => this.#schedulePump(),
@@ -163,18 +181,23 @@ export class LogPipeline implements LogRecordProcessor {
       {
         dir: settings.dir,
         maxBytes: settings.maxBytes,
-        segmentBytes: SEGMENT_BYTES,
+        // Several segments even in a small spool: a full one deletes its oldest segment, and
+        // cannot delete the one it is sending from.
+        segmentBytes: Math.min(SEGMENT_BYTES, Math.floor(settings.maxBytes / 4)),
         fsync: settings.fsync,
       },
       {
-        onRecovered: (records, bytes) => this.#accounting.recover(records, bytes),
+        onRecovered: (records, bytes) => {
+          this.#accounting.recover(records, bytes);
+          // Taken over at a rescan, by a process that may log nothing more: send them now.
+          this.#schedulePump();
+        },
         onEvicted: (records, bytes) => this.#accounting.dropSpooled('spool_full', records, bytes),
         onCorrupt: (frames) => {
           this.#accounting.corruptFrames += frames;
-          warn(
-            'OTW016',
-            `${frames} damaged frame(s) in the spool at ${settings.dir} were skipped`,
-            'corrupt',
+          this.#reporter.notice(
+            'OTW018',
+            `otel-winston skipped ${frames} damaged frame(s) in the spool at ${settings.dir}: the log records in them are lost`,
           );
         },
         onError: (what, error) => this.#spoolFailed(what, error),
@@ -379,8 +402,7 @@ export class LogPipeline implements LogRecordProcessor {
     }
     if (this.#timer !== undefined || this.#stopped) return;
     // While records go to disk, they wait in memory at most the spool's flush interval.
-    const toDisk = this.#spool !== undefined && (this.#writeThrough || this.#exporter.failing);
-    const delay = toDisk
+    const delay = this.#toDisk
       ? Math.min(this.#settings.scheduledDelayMillis, this.#spoolSettings!.flushMillis)
       : this.#settings.scheduledDelayMillis;
     this.#timer = setTimeout(() => {
@@ -410,7 +432,11 @@ export class LogPipeline implements LogRecordProcessor {
   #pump(): void {
     this.#metrics.refresh();
     const spool = this.#spool;
-    const toDisk = spool !== undefined && (this.#exporter.failing || this.#writeThrough);
+    if (this.#probeFromSpool && spool!.records === 0 && !spool!.sending) {
+      // Nothing left on disk to probe the collector with: batches go from memory again.
+      this.#probeFromSpool = false;
+    }
+    const toDisk = this.#toDisk;
     if (toDisk) {
       if (this.#draining > 0) this.#queue.sealAll();
       this.#spillWaiting(
@@ -424,6 +450,11 @@ export class LogPipeline implements LogRecordProcessor {
       // The spool holds the oldest records: one of its batches at a time goes first.
       const frame = spool?.next();
       if (frame !== undefined) {
+        // Read back into memory, it counts against the byte cap: newer batches make room on disk.
+        if (this.#accounting.heldBytes + frame.payload.length > this.#settings.maxQueueBytes) {
+          this.#queue.sealAll();
+          this.#spillWaiting('the memory queue is full');
+        }
         const batch = new Batch(
           new FixedEnvelope(frame.envelope),
           frame.payload,
@@ -434,7 +465,7 @@ export class LogPipeline implements LogRecordProcessor {
         this.#start(batch, frame);
         continue;
       }
-      if (toDisk && this.#writeThrough) break;
+      if (toDisk && (this.#writeThrough || this.#probeFromSpool)) break;
       if (this.#draining > 0 && this.#queue.waiting === 0) this.#queue.sealAll();
       const batch = this.#queue.take();
       if (batch === undefined) break;
@@ -445,6 +476,14 @@ export class LogPipeline implements LogRecordProcessor {
       this.#spilling = false;
     }
     this.#wake();
+  }
+
+  /** Whether batches go to disk now, not from memory to the collector. */
+  get #toDisk(): boolean {
+    return (
+      this.#spool !== undefined &&
+      (this.#exporter.failing || this.#writeThrough || this.#probeFromSpool)
+    );
   }
 
   get #writeThrough(): boolean {
@@ -462,11 +501,12 @@ export class LogPipeline implements LogRecordProcessor {
       .envelope(this.#settings.exportTimeoutMillis)
       .then((envelope) => envelope.request(batch.payload));
     const outcome = await this.#exporter.export(request, batch.records);
-    // Abandoned at a deadline meanwhile: already counted; the slot is free again.
+    // Abandoned at a deadline, or written to the spool as the collector failed: already counted.
     if (!this.#inFlight.delete(batch)) {
       this.#schedulePump();
       return;
     }
+    this.#probeFromSpool = false;
     // A batch from the spool is done with there, whatever happened: its records are counted below.
     if (frame !== undefined) this.#spool?.done(frame);
     const halves = outcome.tooLarge ? batch.halve() : undefined;
@@ -499,6 +539,34 @@ export class LogPipeline implements LogRecordProcessor {
         `retrying in ${Math.round(wait)} ms; ${a.queued + a.inFlight} record(s) held, ` +
         `${a.heldBytes} of ${a.maxQueueBytes} bytes`,
     );
+    this.#spillInFlight();
+  }
+
+  /**
+   * With a spool, when the collector fails: the batches in flight from memory
+   * go to disk too, so that a crash during the outage loses none of them
+   * (otherwise they wait in memory until it ends). Their exports are given
+   * up, and a batch of the spool probes the collector instead; one of the
+   * spool in flight is released, to be sent again.
+   */
+  #spillInFlight(): void {
+    const spool = this.#spool;
+    if (spool === undefined || !spool.writable) return;
+    const fromMemory = [...this.#inFlight].filter(([, frame]) => frame === undefined);
+    if (fromMemory.length === 0) return;
+    const why = `the collector at ${this.#exporter.sender.url} does not answer`;
+    for (const [batch] of fromMemory) {
+      // A disk error: the rest stay in flight from memory (those written may then arrive twice).
+      if (!this.#spill(batch, true, why)) return;
+      this.#inFlight.delete(batch);
+    }
+    for (const [batch, frame] of this.#inFlight) {
+      spool.release(frame!);
+      this.#accounting.respool(batch.records, batch.bytes);
+    }
+    this.#inFlight.clear();
+    this.#probeFromSpool = true;
+    this.#exporter.abort();
   }
 
   #wake(): void {
@@ -600,6 +668,16 @@ export class LogPipeline implements LogRecordProcessor {
     this.#inFlight.clear();
     this.#exporter.abort();
     this.#wake();
+  }
+
+  /**
+   * @internal For the exit hooks, after {@link LogPipeline.abandon}, when the
+   * process ends now: finishes the spool's files and gives up its lock, so
+   * that the next process takes them over at once. Records emitted after
+   * this stay in memory. Synchronous.
+   */
+  closeSpool(): void {
+    this.#spool?.close();
   }
 
   /**

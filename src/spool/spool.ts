@@ -37,6 +37,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   renameSync,
   statSync,
@@ -45,6 +46,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LogsEnvelope } from '../otlp/encode-logs.js';
 import { encodeFrameHeader, encodeHeader, scanSegment, type FrameIndex } from './segment-format.js';
@@ -59,6 +61,37 @@ const RESCAN_MS = 30_000;
 const ERROR_PAUSE_MS = 60_000;
 
 const SEGMENT_NAME = /^(\d+)x(\d+)-(\d+)\.(seg|open)$/;
+
+/**
+ * What a lock file holds: the host and pid namespace of the process that
+ * wrote it. Its pid can be checked only from the same ones.
+ */
+const LOCK_CONTENT = `${hostname()}\n${pidNamespace()}\n`;
+
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid'); // Linux: `pid:[4026531836]`
+  } catch {
+    return ''; // elsewhere, the host name says it
+  }
+}
+
+/** What the spools of this process share, across every copy of this package in it (its CommonJS and ESM builds). */
+interface ProcessSpools {
+  /**
+   * The owners of the spools open in this process: an owner with this
+   * process's pid that is not here is an earlier process that had the same
+   * pid (a container's pid 1 after a restart), and is gone.
+   */
+  readonly live: Set<string>;
+  /** The start time of the last spool opened, in ms: each owner name is unique. */
+  lastStart: number;
+}
+
+const PROCESS_SPOOLS = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('otel-winston.spool.process.v1')
+] ??= { live: new Set<string>(), lastStart: 0 }) as ProcessSpools;
+const LOCK_NAME = /^(\d+x\d+)\.lock$/;
 
 /** Settings of a spool. */
 export interface SpoolSettings {
@@ -166,11 +199,12 @@ export class Spool {
   open(): boolean {
     try {
       mkdirSync(this.#settings.dir, { recursive: true });
-      writeFileSync(this.#lockPath(), `${process.pid}\n`, { flag: 'wx' });
+      writeFileSync(this.#lockPath(), LOCK_CONTENT, { flag: 'wx' });
     } catch (error) {
       this.#hooks.onError('open the spool folder', error);
       return false;
     }
+    PROCESS_SPOOLS.live.add(this.#owner);
     this.#heartbeat = setInterval(() => this.#touch(), HEARTBEAT_MS);
     this.#heartbeat.unref();
     this.claim();
@@ -190,27 +224,39 @@ export class Spool {
     } catch {
       // Deleted from outside: write it again, so that no other process takes our segments.
       try {
-        writeFileSync(this.#lockPath(), `${process.pid}\n`);
+        writeFileSync(this.#lockPath(), LOCK_CONTENT);
       } catch (error) {
         this.#hooks.onError('touch the spool lock', error);
       }
     }
   }
 
-  /** Whether the process `owner` (`<pid>x<start>`) is alive: its pid runs and its lock is fresh. */
+  /**
+   * Whether the process `owner` (`<pid>x<start>`) is alive. A live process
+   * always has its lock, touched every 5 s: no lock, or one not touched for
+   * 30 s, means gone. A pid says more only when the lock was written in this
+   * host and pid namespace (two containers on one volume may both be pid 1).
+   */
   #alive(owner: string): boolean {
     if (owner === this.#owner) return true;
-    const pid = Number(owner.split('x')[0]);
+    let lock: { content: string; mtimeMs: number };
     try {
-      process.kill(pid, 0);
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ESRCH') return false;
-    }
-    try {
-      return Date.now() - statSync(this.#lockPath(owner)).mtimeMs < LOCK_STALE_MS;
+      const path = this.#lockPath(owner);
+      lock = { content: readFileSync(path, 'latin1'), mtimeMs: statSync(path).mtimeMs };
     } catch {
       return false;
     }
+    if (lock.content === LOCK_CONTENT) {
+      const pid = Number(owner.split('x')[0]);
+      // Our own pid, not one of our spools: an earlier process with the same pid (a restarted container).
+      if (pid === process.pid) return PROCESS_SPOOLS.live.has(owner);
+      try {
+        process.kill(pid, 0);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ESRCH') return false;
+      }
+    }
+    return Date.now() - lock.mtimeMs < LOCK_STALE_MS;
   }
 
   /**
@@ -235,6 +281,7 @@ export class Spool {
           Number(a.match![2]) - Number(b.match![2]) || Number(a.match![3]) - Number(b.match![3]),
       );
     const owners = new Map<string, boolean>();
+    let corrupt = 0;
     for (const { name, match } of orphans) {
       const owner = `${match![1]}x${match![2]}`;
       if (!owners.has(owner)) owners.set(owner, this.#alive(owner));
@@ -246,7 +293,16 @@ export class Spool {
       } catch {
         continue; // another process took it first, or it is gone
       }
-      this.#adopt(to, from);
+      corrupt += this.#adopt(to, from);
+    }
+    // Said once for all the segments taken over now.
+    if (corrupt > 0) this.#hooks.onCorrupt(corrupt);
+    // The locks of processes that are gone, with no segments left: else one more per process ended.
+    for (const name of names) {
+      const owner = LOCK_NAME.exec(name)?.[1];
+      if (owner !== undefined && owner !== this.#owner && !owners.has(owner)) {
+        owners.set(owner, this.#alive(owner));
+      }
     }
     for (const [owner, alive] of owners) {
       if (alive) continue;
@@ -258,32 +314,36 @@ export class Spool {
     }
   }
 
-  /** Reads a segment taken over from `formerPath`, and queues what is left to send. */
-  #adopt(path: string, formerPath: string): void {
+  /**
+   * Reads a segment taken over from `formerPath`, and queues what is left to
+   * send. Returns how many damaged frames it skipped (a damaged header: one).
+   */
+  #adopt(path: string, formerPath: string): number {
     let delivered = 0;
-    try {
-      const ack = readFileSync(`${formerPath}.ack`);
-      if (ack.length >= 4) delivered = ack.readUInt32LE(0);
-      unlinkSync(`${formerPath}.ack`);
-    } catch {
-      // No ack file: nothing of it was delivered.
+    // A crash while a segment was finished may leave its ack under the name it had while open.
+    for (const ack of [`${formerPath}.ack`, `${formerPath.replace(/\.seg$/, '.open')}.ack`]) {
+      try {
+        const count = readFileSync(ack);
+        if (count.length >= 4) delivered = Math.max(delivered, count.readUInt32LE(0));
+        unlinkSync(ack);
+      } catch {
+        // No ack file: nothing of it was delivered.
+      }
     }
     let file: Buffer;
     try {
       file = readFileSync(path);
     } catch (error) {
       this.#hooks.onError('read a spool segment', error);
-      return;
+      return 0;
     }
     const scanned = scanSegment(file);
     const envelope = scanned.envelope && LogsEnvelope.fromBytes(Buffer.from(scanned.envelope));
     if (envelope === undefined) {
       // Empty, or not ours after all: set aside, never read again.
-      if (file.length > 0) this.#hooks.onCorrupt(1);
       this.#remove(path, file.length === 0 ? undefined : `${path}.bad`);
-      return;
+      return file.length > 0 ? 1 : 0;
     }
-    if (scanned.corrupt > 0) this.#hooks.onCorrupt(scanned.corrupt);
     const segment = new Segment(path, envelope, Buffer.from(scanned.envelope!));
     segment.frames.push(...scanned.frames);
     segment.delivered = Math.min(delivered, segment.frames.length);
@@ -293,13 +353,14 @@ export class Spool {
     }
     if (segment.pending === 0) {
       this.#remove(path);
-      return;
+      return scanned.corrupt;
     }
     if (segment.delivered > 0) this.#writeAck(segment);
     this.#segments.push(segment);
     this.#records += segment.records;
     this.#bytes += segment.bytes;
     this.#hooks.onRecovered(segment.records, segment.bytes);
+    return scanned.corrupt;
   }
 
   #nextPath(kind: 'seg' | 'open'): string {
@@ -408,7 +469,7 @@ export class Spool {
 
   /** The oldest frame not delivered, read from its file; `undefined` when there is none or one is out. */
   next(): SpoolFrame | undefined {
-    if (this.#sending !== undefined) return undefined;
+    if (this.#sending !== undefined || this.#closed) return undefined;
     for (;;) {
       const segment = this.#segments.find((s) => s.pending > 0);
       if (segment === undefined) return undefined;
@@ -448,7 +509,8 @@ export class Spool {
     this.#sending = undefined;
     const segment = frame.segment;
     segment.delivered++;
-    if (segment.pending === 0 && segment.writeFd === undefined) {
+    // All of it delivered: the file goes, the open one too (the next batch starts a new one).
+    if (segment.pending === 0) {
       this.#drop(segment);
       return;
     }
@@ -512,6 +574,7 @@ export class Spool {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    PROCESS_SPOOLS.live.delete(this.#owner);
     clearInterval(this.#heartbeat);
     clearInterval(this.#rescan);
     if (this.#sending !== undefined) this.release(this.#sending);
@@ -535,12 +598,10 @@ export class Spool {
   }
 }
 
-let lastStart = 0;
-
 /** The start time in milliseconds, one more than the last one when two spools start in the same one. */
 function uniqueStart(): number {
-  lastStart = Math.max(Date.now(), lastStart + 1);
-  return lastStart;
+  PROCESS_SPOOLS.lastStart = Math.max(Date.now(), PROCESS_SPOOLS.lastStart + 1);
+  return PROCESS_SPOOLS.lastStart;
 }
 
 /** Writes every byte of `pieces` at the end of `fd`. */

@@ -9,10 +9,12 @@ export interface ExitActions {
    */
   flush(): Promise<void>;
   /**
-   * Drops whatever is still held and says so, once, on stderr.
+   * Drops whatever is still held and says so, once, on stderr (what a disk
+   * spool can keep goes there). `final` when the process ends right after
+   * (the `exit` event, a signal raised again): files can be closed.
    * Synchronous: it runs at the flush deadline and in the process `exit` event.
    */
-  giveUp(): void;
+  giveUp(final: boolean): void;
   /** Records a crash as a FATAL record, before the flush. */
   recordCrash(error: unknown, origin: string): void;
   /** The longest a flush may take before the process goes on to end. */
@@ -68,15 +70,22 @@ export function installExitHooks(actions: ExitActions): () => void {
   // One flush at a time, but not once only: an app that handles SIGTERM itself
   // may log while it shuts down, and the flush at beforeExit must carry that too.
   let flushing: Promise<void> | undefined;
-  const giveUp = (): void => {
+  const giveUp = (final: boolean): void => {
     try {
-      actions.giveUp();
+      actions.giveUp(final);
     } catch (error) {
       warn('OTW012', describeError(error));
     }
   };
+  /** The process ends now. */
+  const onExit = (): void => giveUp(true);
   const flushOnce = (): Promise<void> =>
-    (flushing ??= flushWithin(() => actions.flush(), actions.timeoutMillis, giveUp).finally(() => {
+    (flushing ??= flushWithin(
+      () => actions.flush(),
+      actions.timeoutMillis,
+      // An app with its own signal handler goes on after the deadline: not final.
+      () => giveUp(false),
+    ).finally(() => {
       flushing = undefined;
     }));
 
@@ -101,7 +110,7 @@ export function installExitHooks(actions: ExitActions): () => void {
       if (appHandles) return;
       process.removeListener(signal, onSignal);
       // Ending by a signal skips the 'exit' event: report what was lost first.
-      giveUp();
+      giveUp(true);
       process.kill(process.pid, signal);
     });
   };
@@ -129,12 +138,12 @@ export function installExitHooks(actions: ExitActions): () => void {
   for (const signal of SIGNALS) process.on(signal, onSignal);
   process.on('uncaughtException', onUncaught);
   // process.exit(), or the end after beforeExit: nothing can be sent any more, only counted.
-  process.on('exit', giveUp);
+  process.on('exit', onExit);
 
   return () => {
     process.removeListener('beforeExit', onBeforeExit);
     for (const signal of SIGNALS) process.removeListener(signal, onSignal);
     process.removeListener('uncaughtException', onUncaught);
-    process.removeListener('exit', giveUp);
+    process.removeListener('exit', onExit);
   };
 }

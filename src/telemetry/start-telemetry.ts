@@ -331,11 +331,14 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
   const aborter = new ExportAborter();
   let stopping: Promise<void> | undefined;
   /**
-   * At the deadline or at exit: what the log pipeline still holds is dropped
-   * and counted, with the summary line, once; span and metric exports stop.
+   * At the deadline or at exit: what the log pipeline still holds goes to its
+   * spool, or is dropped and counted, with the summary line, once; span and
+   * metric exports stop. When the process ends now (`final`), the spool's
+   * files are finished, for the next start to take over at once.
    */
-  const giveUp = (): void => {
+  const giveUp = (final = false): void => {
     pipeline?.abandon();
+    if (final) pipeline?.closeSpool();
     pipeline?.summarize();
     aborter.abort();
   };

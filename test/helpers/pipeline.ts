@@ -5,9 +5,11 @@ import { LogPipeline } from '../../src/pipeline/log-pipeline.js';
 import type { LogPipelineOptions } from '../../src/pipeline/options.js';
 import { OtelTransport } from '../../src/transport/otel-transport.js';
 
-/** created = exported + dropped + queued + inFlight, exactly. */
+/** created + recovered = exported + dropped + queued + inFlight + spooled, exactly. */
 export function balanced(s: PipelineStats): boolean {
-  return s.created === s.exported + s.droppedTotal + s.queued + s.inFlight;
+  return (
+    s.created + s.recovered === s.exported + s.droppedTotal + s.queued + s.inFlight + s.spooled
+  );
 }
 
 /** A LogPipeline behind a LoggerProvider and a winston logger with an OtelTransport. */

@@ -7,13 +7,15 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  renameSync,
   rmSync,
   statSync,
   truncateSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogsEnvelope } from '../../src/otlp/encode-logs.js';
 import { scanSegment } from '../../src/spool/segment-format.js';
@@ -115,10 +117,34 @@ describe('spool: segments on disk', () => {
     } finally {
       rmSync(crashed, { recursive: true, force: true });
     }
+    first.spool.close(); // its files are gone: this only stops its timers
     const next = spoolIn(dir);
     next.spool.open();
     expect(next.heard.recovered).to.equal(12);
     expect(drainAll(next.spool)).to.deep.equal([4, 5, 6, 7, 8, 9]);
+    next.spool.close();
+    expect(readdirSync(dir)).to.deep.equal([]);
+  });
+
+  it('a crash between renaming a finished segment and its ack: the ack is found under the old name', () => {
+    const from = mkdtempSync(join(tmpdir(), 'otel-winston-crashed-'));
+    try {
+      const first = spoolIn(from);
+      first.spool.open();
+      for (let n = 0; n < 6; n++) first.spool.append(ENVELOPE, payload(n), 1);
+      for (let n = 0; n < 2; n++) first.spool.done(first.spool.next()!);
+      orphanFiles(dir, from);
+      first.spool.close();
+    } finally {
+      rmSync(from, { recursive: true, force: true });
+    }
+    const open = readdirSync(dir).find((f) => f.endsWith('.open'))!;
+    expect(readdirSync(dir)).to.include(`${open}.ack`);
+    renameSync(join(dir, open), join(dir, open.replace(/\.open$/, '.seg')));
+    const next = spoolIn(dir);
+    next.spool.open();
+    expect(next.heard.recovered).to.equal(4);
+    expect(drainAll(next.spool)).to.deep.equal([2, 3, 4, 5]);
     next.spool.close();
     expect(readdirSync(dir)).to.deep.equal([]);
   });
@@ -137,18 +163,80 @@ describe('spool: segments on disk', () => {
     b.spool.close();
   });
 
-  it('a stale lock (not touched for 30 s) of a pid that runs is taken over: a reused pid', () => {
-    const a = spoolIn(dir);
-    a.spool.open();
-    a.spool.append(ENVELOPE, payload(1), 3);
-    const lock = readdirSync(dir).find((f) => f.endsWith('.lock'))!;
-    const old = new Date(Date.now() - 60_000);
-    utimesSync(join(dir, lock), old, old);
-    const b = spoolIn(dir);
-    b.spool.open();
-    expect(b.heard.recovered).to.equal(3);
-    expect(existsSync(join(dir, lock))).to.equal(false);
-    b.spool.close();
+  describe('whether the owner of segments is gone', () => {
+    /** What this host's processes write in their locks: the host name and pid namespace. */
+    const HERE = `${hostname()}\n${readlinkSync('/proc/self/ns/pid')}\n`;
+    const FRESH = 0;
+    const STALE = 60_000;
+
+    /** Three records in a segment of `owner`, with its lock holding `content`, last touched `age` ms ago. */
+    function segmentsOf(owner: string, content: string | undefined, age: number): void {
+      const from = mkdtempSync(join(tmpdir(), 'otel-winston-spool-src-'));
+      const a = spoolIn(from);
+      a.spool.open();
+      a.spool.append(ENVELOPE, payload(1), 3);
+      a.spool.close();
+      for (const name of readdirSync(from)) {
+        writeFileSync(join(dir, name.replace(/^\d+x\d+/, owner)), readFileSync(join(from, name)));
+      }
+      rmSync(from, { recursive: true });
+      if (content === undefined) return;
+      writeFileSync(join(dir, `${owner}.lock`), content);
+      const at = new Date(Date.now() - age);
+      utimesSync(join(dir, `${owner}.lock`), at, at);
+    }
+
+    /** How many records a new spool on the folder takes over at its start. */
+    function takenAtStart(): number {
+      const b = spoolIn(dir);
+      b.spool.open();
+      const taken = b.heard.recovered;
+      b.spool.close();
+      return taken;
+    }
+
+    const cases: Array<[string, string, string | undefined, number, boolean]> = [
+      [
+        'its lock is gone (it ended, or was never started)',
+        `${process.ppid}x1000`,
+        undefined,
+        FRESH,
+        true,
+      ],
+      ['its pid does not run on this host', `999999x1000`, HERE, FRESH, true],
+      ['its pid runs here and its lock is fresh', `${process.ppid}x1000`, HERE, FRESH, false],
+      [
+        'its pid runs here but its lock is stale: a reused pid',
+        `${process.ppid}x1000`,
+        HERE,
+        STALE,
+        true,
+      ],
+      [
+        'it had our pid, and is not one of our spools: a restarted container',
+        `${process.pid}x1000`,
+        HERE,
+        FRESH,
+        true,
+      ],
+      [
+        'its lock is from another host or pid namespace and fresh, whatever its pid',
+        '999999x1000',
+        'elsewhere\n',
+        FRESH,
+        false,
+      ],
+      ['its lock is from another host and stale', '999999x1000', 'elsewhere\n', STALE, true],
+    ];
+    for (const [what, owner, content, age, gone] of cases) {
+      it(`${gone ? 'taken over' : 'left alone'}: ${what}`, () => {
+        segmentsOf(owner, content, age);
+        expect(takenAtStart()).to.equal(gone ? 3 : 0);
+        expect(existsSync(join(dir, `${owner}.lock`)), 'its lock').to.equal(
+          !gone && content !== undefined,
+        );
+      });
+    }
   });
 
   describe('damage', () => {
