@@ -20,6 +20,8 @@ export interface LoadReceiver {
   /** Requests received, and the most that were open at once. */
   readonly requests: number;
   readonly maxConcurrent: number;
+  /** Requests received and not answered yet (their records are counted when answered). */
+  readonly pending: number;
   /** Times (ms since the epoch) requests arrived. */
   readonly arrivals: readonly number[];
   /** The headers of the last request. */
@@ -143,6 +145,9 @@ export async function startLoadReceiver(): Promise<LoadReceiver> {
     },
     get maxConcurrent() {
       return maxConcurrent;
+    },
+    get pending() {
+      return open;
     },
     arrivals,
     get lastHeaders() {
