@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -261,6 +261,56 @@ describe('the bundled collector, end to end: examples/express-jwt under the prel
       expect(handled.length, id).to.be.at.least(1);
       expect(handled[0]!.attributes['user.id']).to.equal('grace');
     }
+  });
+
+  it("the app's spool: the collector is down when the app ends, its records wait on disk, and its next start sends them", async () => {
+    collector = await startCollector(binary, dir);
+    await collector.stop();
+    const spool = join(dir, 'app-spool');
+    const env = { OTEL_WINSTON_SPOOL_DIR: spool, OTEL_WINSTON_SHUTDOWN_TIMEOUT: '1000' };
+    app = await startApp(collector.endpoint, env);
+    const base = `http://127.0.0.1:${app.port}`;
+    const token = await login(base, 'margaret');
+    const ids = Array.from({ length: 10 }, (_, i) => `spooled-${i}`);
+    for (const id of ids) {
+      const res = await fetch(`${base}/hello`, {
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': id },
+      });
+      await res.text();
+    }
+    await stopApp();
+    // The summary says where the records are; nothing was dropped.
+    expect(app!.stderr()).to.match(
+      /otel-winston: 0 of \d+ log records were delivered .* \d+ wait in the spool at .*app-spool/,
+    );
+    expect(app!.stderr()).to.not.include('were not delivered');
+    // Its files finished and its lock given up at the exit: the next start takes them over at once.
+    const left = readdirSync(spool);
+    expect(
+      left.filter((n) => n.endsWith('.seg')),
+      left.join(),
+    ).to.not.be.empty;
+    expect(
+      left.filter((n) => /\.(open|lock)$/.test(n)),
+      left.join(),
+    ).to.deep.equal([]);
+
+    await collector.start();
+    app = await startApp(collector.endpoint, env); // the next start of the app, the same folder
+    const out = await collector.waitFor('the spooled records', (o) =>
+      ids.every((id) => o.logs.some((r) => r.attributes['http.request.id'] === id)),
+    );
+    const handled = out.logs.filter(
+      (r) =>
+        r.body === 'Hello endpoint hit' && ids.includes(String(r.attributes['http.request.id'])),
+    );
+    expect(handled).to.have.length(ids.length); // each once
+    expect(handled[0]!.attributes['user.id']).to.equal('margaret');
+    expect(handled[0]!.resource['service.name']).to.equal('express-jwt');
+    expect(handled[0]!.traceId).to.match(/^[0-9a-f]{32}$/);
+    await waitUntil('the spool to empty', () =>
+      readdirSync(spool).every((n) => !/\.(seg|open)$/.test(n)),
+    );
   });
 
   it('the bundled exporters keep what they hold on disk: a backend down, a collector restart, nothing lost', async () => {
