@@ -438,9 +438,13 @@ export class Spool {
     if (this.#open.get(key) === segment) this.#open.delete(key);
   }
 
-  /** Deletes the oldest segments until `size` more bytes fit; false when they cannot. */
+  /**
+   * Deletes the oldest segments until `size` more bytes fit; false when they
+   * cannot. The frame being sent is still on disk, and counts.
+   */
   #makeRoom(size: number): boolean {
-    while (this.#bytes + size > this.#settings.maxBytes) {
+    const sending = this.#sending?.payload.length ?? 0;
+    while (this.#bytes + sending + size > this.#settings.maxBytes) {
       const oldest = this.#segments.find((s) => s !== this.#sending?.segment && s.pending > 0);
       if (oldest === undefined) return false;
       this.#hooks.onEvicted(oldest.records, oldest.bytes);

@@ -335,6 +335,26 @@ describe('spool: segments on disk', () => {
       spool.close();
     });
 
+    it('the frame being sent is still on disk: it counts against maxBytes, and the files stay under it', () => {
+      // One frame per segment: eviction leaves no slack that would hide the frame in flight.
+      const { spool, heard } = spoolIn(dir, { maxBytes: 2050, segmentBytes: 100 });
+      spool.open();
+      for (let n = 0; n < 5; n++) spool.append(ENVELOPE, payload(n), 1);
+      const sending = spool.next()!;
+      for (let n = 5; n < 40; n++) spool.append(ENVELOPE, payload(n), 1);
+      expect(spool.bytes + sending.payload.length).to.be.at.most(2050);
+      // The batches in the files (none is delivered yet): within maxBytes.
+      const onDisk = readdirSync(dir)
+        .filter((f) => /\.(seg|open)$/.test(f))
+        .flatMap((f) => scanSegment(readFileSync(join(dir, f))).frames)
+        .reduce((sum, frame) => sum + frame.length, 0);
+      expect(onDisk).to.be.at.most(2050);
+      spool.release(sending);
+      expect(spool.bytes).to.be.at.most(2050);
+      expect(heard.evicted + spool.records).to.equal(40);
+      spool.close();
+    });
+
     it('a folder it cannot write to: open() reports it and returns false; nothing throws', function () {
       if (process.getuid?.() === 0) {
         // root writes anywhere: use a path under a file instead, which no one can make.
