@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -206,13 +206,18 @@ describe('spool under the preload: outages, SIGKILL, damage, two processes (real
   });
 
   /** load.cjs under the preload with a spool in `spoolDir` (the test's folder by default). */
-  function run(env: Record<string, string>, spoolDir = dir): PreloadedProcess {
+  function run(
+    env: Record<string, string>,
+    spoolDir = dir,
+    user?: { uid: number; gid: number },
+  ): PreloadedProcess {
     return spawnPreloaded(
       ['--require', 'otel-winston/register'],
       'load.cjs',
       receiver.url,
       { OTEL_BLRP_SCHEDULE_DELAY: '200', OTEL_WINSTON_SPOOL_DIR: spoolDir, ...env },
       110_000,
+      user,
     );
   }
 
@@ -444,6 +449,77 @@ describe('spool under the preload: outages, SIGKILL, damage, two processes (real
     } finally {
       rmSync(made, { recursive: true, force: true });
     }
+  });
+
+  it('a spool folder the app may not write (EACCES): OTW017 once on stderr, the app runs on in memory through an outage, every record delivered', async () => {
+    // Root writes anywhere: the app runs as an unprivileged user, as it would in production.
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    chmodSync(dir, 0o555);
+    await receiver.down();
+    const app = run(
+      {
+        LOAD_MODE: 'rate',
+        LOAD_RATE: '2000',
+        LOAD_SECONDS: '2',
+        OTEL_WINSTON_RETRY_MAX_MS: String(RETRY_MAX_MS),
+      },
+      dir,
+      user,
+    );
+    await waitUntil('the app to log its last record', () => lastLineOf(app) !== undefined, 30_000);
+    await receiver.up();
+    const outcome = await app.exited();
+    expect(outcome.code, app.stderr()).to.equal(0);
+    const warnings = app.stderr().match(/\[OTW017\][^\n]*/g) ?? [];
+    expect(warnings, app.stderr()).to.have.length(1);
+    expect(warnings[0]).to.match(/EACCES/);
+    const { logged, stats } = reportOf(app);
+    expect(logged).to.equal(4000);
+    expect(stats).to.deep.include({ exported: 4000, droppedTotal: 0, spooled: 0, spilled: 0 });
+    expect(stats.spoolErrors).to.be.at.least(1);
+    expectBalanced(stats);
+    expectEachOnce(receiver, 4000);
+    expect(readdirSync(dir)).to.deep.equal([]);
+  });
+
+  it('a spool too small for an outage (OTEL_WINSTON_SPOOL_MAX_BYTES=256 KiB): the oldest go, counted spool_full and told at exit; the next start sends the newest', async () => {
+    const maxBytes = 256 * 1024;
+    await receiver.down();
+    const app = run({
+      LOAD_MODE: 'rate',
+      LOAD_RATE: '2000',
+      LOAD_SECONDS: '2',
+      LOAD_DRAIN_MS: '1000',
+      OTEL_WINSTON_SPOOL_MAX_BYTES: String(maxBytes),
+      OTEL_WINSTON_RETRY_MAX_MS: String(RETRY_MAX_MS),
+    });
+    const outcome = await app.exited();
+    expect(outcome.code, app.stderr()).to.equal(0);
+    const { logged, stats } = reportOf(app);
+    expect(logged).to.equal(4000);
+    expectBalanced(stats);
+    expect(stats.exported).to.equal(0);
+    expect(stats.dropped.spool_full).to.be.greaterThan(0);
+    expect(stats.droppedTotal).to.equal(stats.dropped.spool_full);
+    expect(stats.spooled + stats.dropped.spool_full).to.equal(4000);
+    expect(stats.spooledBytes).to.be.at.most(maxBytes);
+    expect(app.stderr()).to.match(/OTW014/);
+    expect(app.stderr()).to.match(
+      new RegExp(`${stats.dropped.spool_full.toLocaleString('en-US')} spool full`),
+    );
+    const onDisk = readSpool(dir).seqs;
+    expect(onDisk).to.have.length(stats.spooled);
+
+    await receiver.up();
+    const next = await restart();
+    expect(next.stats).to.deep.include({ recovered: stats.spooled, exported: stats.spooled });
+    // The newest were kept: the spool deletes its oldest.
+    expect(receiver.seen.get(3999)).to.equal(1);
+    expect([...receiver.seen.keys()].sort((a, b) => a - b)).to.deep.equal(
+      [...onDisk].sort((a, b) => a - b),
+    );
+    expect(duplicatesOf(receiver)).to.deep.equal([]);
+    expect(segmentFiles(dir)).to.deep.equal([]);
   });
 
   it('two processes on one folder: the collector down, both spill; one is killed while both drain, the other takes over its segments, and no segment has two senders', async () => {
