@@ -106,5 +106,7 @@ export function createPipeline(name: Pipeline, endpoint: string): PipelineUnderT
       return withSpool(endpoint, (dir) => ({ maxQueueBytes: SPILL_QUEUE_BYTES, spool: dir }));
     case 'ours-disk':
       return withSpool(endpoint, (dir) => ({ spool: { dir, writeThrough: true } }));
+    case 'ours-fsync':
+      return withSpool(endpoint, (dir) => ({ spool: { dir, writeThrough: true, fsync: true } }));
   }
 }

@@ -41,6 +41,7 @@ const NAMES: Record<Pipeline, string> = {
   'ours-same': '`ours-same`: `OtelTransport` + `LogPipeline`, `includeRequestContext: false`',
   'ours-spill': '`ours-spill`: `ours` with a spool and a 4 MiB memory queue',
   'ours-disk': '`ours-disk`: `ours` with a spool in write-through',
+  'ours-fsync': '`ours-fsync`: `ours-disk` with `fsync` after every batch',
 };
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -126,12 +127,20 @@ function ratioLines(runs: readonly Run[], workload: Workload): string[] {
       r('ours-disk', 'ours', rate),
     ),
     ratioLine('`ours-disk` ÷ `ours`, CPU µs/record', r('ours-disk', 'ours', cpuPerRecord)),
+    ratioLine(
+      '`ours-fsync` ÷ `ours-disk`, records/s (what `fsync` costs)',
+      r('ours-fsync', 'ours-disk', rate),
+    ),
+    ratioLine(
+      '`ours-fsync` ÷ `ours-disk`, CPU µs/record',
+      r('ours-fsync', 'ours-disk', cpuPerRecord),
+    ),
   ];
 }
 
 /** How many records the spool pipelines wrote to disk, per workload. */
 function spoolNotes(runs: readonly Run[], workload: Workload): string[] {
-  return (['ours-spill', 'ours-disk'] as const).map((pipeline) => {
+  return (['ours-spill', 'ours-disk', 'ours-fsync'] as const).map((pipeline) => {
     const of = runsOf(runs, pipeline, workload);
     const spilled = defined(of.map((r) => r.measurement.pipeline?.spilled));
     return `- \`${pipeline}\`: ${cell(spilled, int)} of the ${int(of[0]?.measurement.records ?? 0)} records went through the spool (\`stats().spilled\`).`;
@@ -193,7 +202,8 @@ export function renderReport(runs: readonly Run[], settings: ReportSettings): st
     '- `ours`: `new OtelTransport({ loggerProvider: new LoggerProvider({ processors: [new LogPipeline({ url })] }) })`, default options: a queue of 64 MiB of encoded records, batches of 512, two exports in flight; the request context adds 3 attributes per record (`http.request.id`, `user.id`, `http.route`).',
     '- `ours-same`: `ours` with `includeRequestContext: false`: the same record on the wire as `official`.',
     `- \`ours-spill\`: \`ours\` with \`{ maxQueueBytes: ${SPILL_QUEUE_BYTES / 1024 / 1024} MiB, spool: <a new temporary folder> }\`: in the burst, what does not fit in memory is spilled to the spool and sent from there (the cost of spilling); in the steady workload memory is enough and the spool stays idle (the cost of having one).`,
-    '- `ours-disk`: `ours` with `{ spool: { dir: <a new temporary folder>, writeThrough: true } }`: every batch is written to the spool before it is sent, and sent from there, one at a time (the cost of the disk on every record). Neither spool pipeline calls `fsync` (the default).',
+    '- `ours-disk`: `ours` with `{ spool: { dir: <a new temporary folder>, writeThrough: true } }`: every batch is written to the spool before it is sent, and sent from there, one at a time (the cost of the disk on every record); it does not call `fsync` (the default).',
+    '- `ours-fsync`: `ours-disk` with `fsync: true`: the spool flushes its file to the disk after every batch, and before the batch is sent.',
     '',
     'Both exporters send OTLP/HTTP protobuf to a receiver on 127.0.0.1 in the orchestrating process, which counts the records of each request by walking the protobuf structure without decoding values, and answers 200 at once. Every `OTEL_*` variable is removed from the environment of the scenarios, so every default is the code default.',
     '',
@@ -206,7 +216,7 @@ export function renderReport(runs: readonly Run[], settings: ReportSettings): st
     '- **CPU µs/record**: user + system CPU of the main thread (`process.threadCpuUsage()`) over the same interval, ÷ N. Main thread only: V8’s GC helper threads, the libuv thread pool and the receiver (another process) are not counted.',
     '- **Event-loop delay p99**: `perf_hooks.monitorEventLoopDelay({ resolution: 1 })`. Steady: over the whole interval. Burst: from the end of the synchronous loop until delivery, i.e. during the export (the loop itself blocks the event loop by construction; its duration is the **loop** column). “—”: no sample, the phase was shorter than the resolution (the floor has no export phase).',
     '- **RSS growth**: the peak of `process.memoryUsage.rss()`, sampled every 10 ms by an unref’d timer and right after the burst loop, minus RSS at the start of the interval.',
-    '- **Loss**: N − the records the receiver got for the measured interval (it notes its count when the warm-up has been flushed, and after the run waits until the count stops growing, at most 30 s). For the four LogPipeline pipelines, `LogPipeline.stats()` is checked as well: every measured record created and exported, no drops, nothing held (in memory or in the spool) after the flush, `created + recovered = exported + droppedTotal + queued + inFlight + spooled`, and records in the spool at some point for `ours-disk` and in `ours-spill`’s burst. A failed check fails the benchmark (exit code 1); a loss of the stock pipelines is only reported.',
+    '- **Loss**: N − the records the receiver got for the measured interval (it notes its count when the warm-up has been flushed, and after the run waits until the count stops growing, at most 30 s). For the five LogPipeline pipelines, `LogPipeline.stats()` is checked as well: every measured record created and exported, no drops, nothing held (in memory or in the spool) after the flush, `created + recovered = exported + droppedTotal + queued + inFlight + spooled`, and records in the spool at some point for `ours-disk`, `ours-fsync` and in `ours-spill`’s burst. A failed check fails the benchmark (exit code 1); a loss of the stock pipelines is only reported.',
     `- Rounds: each round runs every pipeline with every workload once, in a fresh process each, alternating the order of the pipelines from one round to the next, so that a drift in the speed of the machine hits all of them alike. Tables give the median over rounds${settings.rounds > 1 ? ' and (min–max)' : ''}; ratios are taken within each round, then the median.`,
     '',
   ];

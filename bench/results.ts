@@ -72,7 +72,7 @@ export function problemsOf(run: Run): string[] {
   if (!counts.identityHolds)
     problems.push('created + recovered ≠ exported + droppedTotal + queued + inFlight + spooled');
   // The spool pipelines must have used it: a benchmark of an idle spool would measure nothing.
-  if (run.pipeline === 'ours-disk' && counts.spilled === 0)
+  if ((run.pipeline === 'ours-disk' || run.pipeline === 'ours-fsync') && counts.spilled === 0)
     problems.push('no record went through the spool');
   if (run.pipeline === 'ours-spill' && run.workload === 'burst' && counts.spilled === 0)
     problems.push('no record was spilled to the spool');

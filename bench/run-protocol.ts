@@ -20,11 +20,18 @@ export const PIPELINES = [
   'ours-same',
   'ours-spill',
   'ours-disk',
+  'ours-fsync',
 ] as const;
 export type Pipeline = (typeof PIPELINES)[number];
 
 /** The pipelines built on LogPipeline: they must lose nothing, and their accounting is checked. */
-export const LOG_PIPELINES: readonly Pipeline[] = ['ours', 'ours-same', 'ours-spill', 'ours-disk'];
+export const LOG_PIPELINES: readonly Pipeline[] = [
+  'ours',
+  'ours-same',
+  'ours-spill',
+  'ours-disk',
+  'ours-fsync',
+];
 
 /** `steady`: a yield every 100 calls; `burst`: every record in one synchronous loop. */
 export const WORKLOADS = ['steady', 'burst'] as const;

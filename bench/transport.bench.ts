@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: seven winston pipelines (see `pipelines.ts`), each with a
+ * `npm run bench`: eight winston pipelines (see `pipelines.ts`), each with a
  * steady and a burst workload, every run its own process (`scenario.ts`)
  * exporting to a counting receiver in this process. Rounds alternate the
  * order of the pipelines; ratios are taken round by round. Writes
