@@ -12,6 +12,30 @@ export function balanced(s: PipelineStats): boolean {
   );
 }
 
+/**
+ * Takes `pipeline.stats()` on every turn of the event loop until `stop()`:
+ * what any code running between two turns could see. `add()` takes one more
+ * now (in the middle of a synchronous loop, say).
+ */
+export function sampleStats(pipeline: LogPipeline): {
+  readonly samples: PipelineStats[];
+  add(): void;
+  stop(): void;
+} {
+  const samples: PipelineStats[] = [];
+  let sampling = true;
+  const sample = (): void => {
+    samples.push(pipeline.stats());
+    if (sampling) setImmediate(sample);
+  };
+  sample();
+  return {
+    samples,
+    add: () => void samples.push(pipeline.stats()),
+    stop: () => void (sampling = false),
+  };
+}
+
 /** A LogPipeline behind a LoggerProvider and a winston logger with an OtelTransport. */
 export interface PipelineLogger {
   readonly pipeline: LogPipeline;

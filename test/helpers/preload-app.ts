@@ -39,8 +39,7 @@ export interface PreloadedProcess {
 /**
  * Runs `node <flags> <app>` (a fixture's name, or an absolute path) with the
  * OTLP exporters pointed at `endpoint` and fast batch delays. Killed after
- * `killAfterMillis` at most. With `user`, it runs as that uid and gid (the
- * test must run as root to switch).
+ * `killAfterMillis` at most.
  */
 export function spawnPreloaded(
   flags: string[],
@@ -48,7 +47,6 @@ export function spawnPreloaded(
   endpoint: string,
   env: Record<string, string> = {},
   killAfterMillis = 60_000,
-  user?: { uid: number; gid: number },
 ): PreloadedProcess {
   linkPackage();
   const child = spawn(
@@ -66,7 +64,6 @@ export function spawnPreloaded(
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...user,
     },
   );
   const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMillis);

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineStats } from '../../src/pipeline/accounting.js';
 import { startLoadReceiver, type LoadReceiver } from '../helpers/load-receiver.js';
-import { balanced } from '../helpers/pipeline.js';
+import { expectBalanced, expectEachOnce, reportOf } from '../helpers/load-app.js';
 import { spawnPreloaded, type PreloadedProcess } from '../helpers/preload-app.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -20,43 +20,6 @@ import { waitUntil } from '../helpers/wait.js';
 const OUTAGE_MS = Number(process.env.OTEL_WINSTON_TEST_OUTAGE_MS ?? 6000);
 const OVERLOAD_SECONDS = Number(process.env.OTEL_WINSTON_TEST_OVERLOAD_SECONDS ?? 3);
 const RETRY_MAX_MS = 1000;
-
-interface Report {
-  readonly how: 'exit' | 'signal';
-  readonly logged: number;
-  readonly rss: number;
-  readonly stats: PipelineStats;
-}
-
-function reportOf(app: PreloadedProcess): Report {
-  const line = app
-    .stdout()
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith('{"how"'));
-  if (line === undefined) throw new Error(`no report from the app:\n${app.stderr()}`);
-  return JSON.parse(line) as Report;
-}
-
-function expectBalanced(s: PipelineStats): void {
-  expect(balanced(s), JSON.stringify(s)).to.equal(true);
-}
-
-/** Every `seq` from 0 to `count` - 1 arrived exactly once. */
-function expectEachOnce(receiver: LoadReceiver, count: number): void {
-  const missing: number[] = [];
-  const twice: number[] = [];
-  for (let seq = 0; seq < count; seq++) {
-    const n = receiver.seen.get(seq) ?? 0;
-    if (n === 0) missing.push(seq);
-    if (n > 1) twice.push(seq);
-  }
-  expect({ missing: missing.slice(0, 10), twice: twice.slice(0, 10) }).to.deep.equal({
-    missing: [],
-    twice: [],
-  });
-  expect(receiver.count).to.equal(count);
-}
 
 describe('pipeline under the preload: bursts, outages, overload, signals (real child processes)', function () {
   this.timeout(Math.max(120_000, OUTAGE_MS * 3));

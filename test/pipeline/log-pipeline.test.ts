@@ -20,12 +20,11 @@ import { decodeLogsJson } from '../../src/otlp/decode-logs.js';
 import { appendReadableLogRecord, LogsEnvelope } from '../../src/otlp/encode-logs.js';
 import { logsRequestToJson } from '../../src/otlp/logs-json.js';
 import { ProtobufWriter } from '../../src/otlp/protobuf-writer.js';
-import type { PipelineStats } from '../../src/pipeline/accounting.js';
 import type { LogPipelineOptions } from '../../src/pipeline/options.js';
 import { startOtlpReceiver } from '../../src/testing/index.js';
 import { LogPipeline } from '../../src/pipeline/log-pipeline.js';
 import { useDiagCapture } from '../helpers/diag.js';
-import { balanced, pipelineLogger, type PipelineLogger } from '../helpers/pipeline.js';
+import { balanced, pipelineLogger, sampleStats, type PipelineLogger } from '../helpers/pipeline.js';
 import { startLoadReceiver, type LoadReceiver } from '../helpers/load-receiver.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -90,25 +89,19 @@ describe('pipeline: LogPipeline against a loopback receiver', function () {
 
   it('the identity holds at every moment: through an outage, a recovery and a queue that overflows', async () => {
     const { pipeline, log } = setup(`${receiver.url}/v1/logs`, { maxQueueBytes: 128 * 1024 });
-    const samples: PipelineStats[] = [];
-    let sampling = true;
-    const sample = (): void => {
-      samples.push(pipeline.stats());
-      if (sampling) setImmediate(sample);
-    };
-    sample();
+    const { samples, add, stop } = sampleStats(pipeline);
     for (let round = 0; round < 20; round++) {
       if (round === 5) await receiver.down();
       if (round === 12) await receiver.up();
       log(300, round * 300);
-      samples.push(pipeline.stats());
+      add();
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await waitUntil('the queue to empty', () => {
       const s = pipeline.stats();
       return s.queued === 0 && s.inFlight === 0;
     });
-    sampling = false;
+    stop();
     expect(samples.length).to.be.greaterThan(40);
     for (const s of samples) expect(balanced(s), JSON.stringify(s)).to.equal(true);
     const end = pipeline.stats();

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineStats } from '../../src/pipeline/accounting.js';
 import { scanSegment } from '../../src/spool/segment-format.js';
 import { sequencesOf, startLoadReceiver, type LoadReceiver } from '../helpers/load-receiver.js';
+import { expectBalanced, expectEachOnce, reportOf } from '../helpers/load-app.js';
 import { spawnPreloaded, type PreloadedProcess } from '../helpers/preload-app.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -30,23 +31,6 @@ const DEAD_PID = 999999;
 
 type Stats = PipelineStats & { readonly at: number; readonly rss: number };
 
-interface Report {
-  readonly how: 'exit' | 'signal';
-  readonly logged: number;
-  readonly rss: number;
-  readonly stats: PipelineStats;
-}
-
-function reportOf(app: PreloadedProcess): Report {
-  const line = app
-    .stdout()
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith('{"how"'));
-  if (line === undefined) throw new Error(`no report from the app:\n${app.stderr()}`);
-  return JSON.parse(line) as Report;
-}
-
 /** The `stats <json>` lines the app printed (LOAD_STATS_MS), oldest first. */
 function statsLinesOf(app: PreloadedProcess): Stats[] {
   return app
@@ -60,29 +44,6 @@ function statsLinesOf(app: PreloadedProcess): Stats[] {
 function lastLineOf(app: PreloadedProcess): number | undefined {
   const match = /^last line (\d+)$/m.exec(app.stdout());
   return match === null ? undefined : Number(match[1]);
-}
-
-/** With a spool: created + recovered = exported + dropped + queued + inFlight + spooled. */
-function expectBalanced(s: PipelineStats): void {
-  expect(s.created + s.recovered, JSON.stringify(s)).to.equal(
-    s.exported + s.droppedTotal + s.queued + s.inFlight + s.spooled,
-  );
-}
-
-/** Every `seq` from 0 to `count` - 1 arrived exactly once, and nothing else. */
-function expectEachOnce(receiver: LoadReceiver, count: number): void {
-  const missing: number[] = [];
-  const twice: number[] = [];
-  for (let seq = 0; seq < count; seq++) {
-    const n = receiver.seen.get(seq) ?? 0;
-    if (n === 0) missing.push(seq);
-    if (n > 1) twice.push(seq);
-  }
-  expect({ missing: missing.slice(0, 10), twice: twice.slice(0, 10) }).to.deep.equal({
-    missing: [],
-    twice: [],
-  });
-  expect(receiver.count).to.equal(count);
 }
 
 /**
@@ -206,18 +167,23 @@ describe('spool under the preload: outages, SIGKILL, damage, two processes (real
   });
 
   /** load.cjs under the preload with a spool in `spoolDir` (the test's folder by default). */
-  function run(
-    env: Record<string, string>,
-    spoolDir = dir,
-    user?: { uid: number; gid: number },
-  ): PreloadedProcess {
+  /** With `asUser` (`<uid>:<gid>`), the app becomes that user as it starts (as-user.cjs). */
+  function run(env: Record<string, string>, spoolDir = dir, asUser?: string): PreloadedProcess {
     return spawnPreloaded(
-      ['--require', 'otel-winston/register'],
+      [
+        ...(asUser === undefined ? [] : ['--require', './as-user.cjs']),
+        '--require',
+        'otel-winston/register',
+      ],
       'load.cjs',
       receiver.url,
-      { OTEL_BLRP_SCHEDULE_DELAY: '200', OTEL_WINSTON_SPOOL_DIR: spoolDir, ...env },
+      {
+        OTEL_BLRP_SCHEDULE_DELAY: '200',
+        OTEL_WINSTON_SPOOL_DIR: spoolDir,
+        ...(asUser === undefined ? {} : { AS_USER: asUser }),
+        ...env,
+      },
       110_000,
-      user,
     );
   }
 
@@ -453,7 +419,7 @@ describe('spool under the preload: outages, SIGKILL, damage, two processes (real
 
   it('a spool folder the app may not write (EACCES): OTW017 once on stderr, the app runs on in memory through an outage, every record delivered', async () => {
     // Root writes anywhere: the app runs as an unprivileged user, as it would in production.
-    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    const user = process.getuid?.() === 0 ? '65534:65534' : undefined;
     chmodSync(dir, 0o555);
     await receiver.down();
     const app = run(

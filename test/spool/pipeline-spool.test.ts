@@ -2,11 +2,10 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PipelineStats } from '../../src/pipeline/accounting.js';
 import type { LogPipelineOptions } from '../../src/pipeline/options.js';
 import { useDiagCapture } from '../helpers/diag.js';
 import { startLoadReceiver, type LoadReceiver } from '../helpers/load-receiver.js';
-import { balanced, pipelineLogger, type PipelineLogger } from '../helpers/pipeline.js';
+import { balanced, pipelineLogger, sampleStats, type PipelineLogger } from '../helpers/pipeline.js';
 import { waitUntil } from '../helpers/wait.js';
 
 /** The files of a spool folder that hold records: open and finished segments. */
@@ -46,17 +45,11 @@ describe('spool: LogPipeline with a spool folder', function () {
   it('an outage longer than memory holds: records go to disk, none is dropped, memory stays under its cap, the identity holds at every moment', async () => {
     const cap = 64 * 1024;
     const { pipeline, log } = setup({ maxQueueBytes: cap, maxExportBatchSize: 200 });
-    const samples: PipelineStats[] = [];
-    let sampling = true;
-    const sample = (): void => {
-      samples.push(pipeline.stats());
-      if (sampling) setImmediate(sample);
-    };
-    sample();
+    const { samples, add, stop } = sampleStats(pipeline);
     await receiver.down();
     for (let round = 0; round < 40; round++) {
       log(500, round * 500);
-      samples.push(pipeline.stats());
+      add();
       await new Promise((resolve) => setImmediate(resolve));
     }
     const during = pipeline.stats();
@@ -68,7 +61,7 @@ describe('spool: LogPipeline with a spool folder', function () {
       () => pipeline.stats().exported === 20_000,
       40_000,
     );
-    sampling = false;
+    stop();
     expect(samples.length).to.be.greaterThan(40);
     for (const s of samples) {
       expect(balanced(s), JSON.stringify(s)).to.equal(true);
