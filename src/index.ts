@@ -32,6 +32,19 @@ export { WARNING_CODES } from './warnings.js';
 export type { WarningCode } from './warnings.js';
 export { LogPipeline } from './pipeline/log-pipeline.js';
 export type { LogPipelineOptions, OtlpProtocol } from './pipeline/options.js';
+export { PolicyProcessor } from './policies/policy-processor.js';
+export type { PolicyRecord } from './policies/policy-processor.js';
+export { RedactionProcessor } from './policies/redaction/redaction-processor.js';
+export type { RedactionOptions } from './policies/redaction/redaction-processor.js';
+export type { RedactAction } from './policies/redaction/redactor.js';
+export { DEFAULT_KEY_RULES } from './policies/redaction/key-rules.js';
+export type { KeyRule } from './policies/redaction/key-rules.js';
+export {
+  DEFAULT_VALUE_RULES,
+  IP_ADDRESS_RULE,
+  patternRule,
+} from './policies/redaction/value-rules.js';
+export type { Span, ValueRule } from './policies/redaction/value-rules.js';
 export { DROP_REASONS } from './pipeline/accounting.js';
 export type { DropReason, PipelineStats } from './pipeline/accounting.js';
 export { shutdownTelemetry, startTelemetry } from './telemetry/start-telemetry.js';

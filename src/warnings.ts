@@ -41,6 +41,8 @@ export const WARNING_CODES = {
   OTW017: 'spool failed',
   /** Damaged data in the disk spool was skipped: the records in it are lost. */
   OTW018: 'damaged spool data skipped',
+  /** A redaction rule or policy failed (the value or record was masked), or is set up so that it masks. */
+  OTW019: 'log policy failed',
 } as const;
 
 /** A warning code of this package. */

@@ -8,8 +8,9 @@
  * The result is the same on the wire (a test compares both paths), because
  * the fast path is taken only when nothing the SDK would do can differ:
  *
- * - the pipeline is the provider's only processor, so no other processor
- *   misses the record;
+ * - the pipeline is the provider's only processor, alone or behind policies
+ *   (`src/policies/`), which the fast path applies in their order, so no
+ *   other processor misses the record;
  * - the provider's attribute limits are no stricter than the transport's,
  *   which already applied its own;
  * - the logger's configuration (enabled, minimum severity, trace-based) is
@@ -32,7 +33,9 @@ import {
   type LogRecord,
   type Logger,
 } from '@opentelemetry/api';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { BatchTarget } from '../batch/batch-queue.js';
+import { unwrapPolicies, type PolicyRecord } from '../policies/policy-processor.js';
 import { LOG_PIPELINE, type LogPipeline } from './log-pipeline.js';
 
 /** What the transport hands a record to instead of `Logger.emit()`. */
@@ -99,11 +102,13 @@ export function directSinkFor(
       typeof shared.resource !== 'object' ||
       shared.resource === null ||
       !Array.isArray(processors) ||
-      processors.length !== 1 ||
-      (processors[0] as { [LOG_PIPELINE]?: unknown } | undefined)?.[LOG_PIPELINE] !== true
+      processors.length !== 1
     ) {
       return undefined;
     }
+    // The pipeline, or policies that end in it: they apply to the record on the way.
+    const { policies, end } = unwrapPolicies(processors[0] as LogRecordProcessor);
+    if ((end as { [LOG_PIPELINE]?: unknown })[LOG_PIPELINE] !== true) return undefined;
     const countLimit = shared.logRecordLimits?.attributeCountLimit;
     const lengthLimit = shared.logRecordLimits?.attributeValueLengthLimit;
     if (
@@ -114,7 +119,7 @@ export function directSinkFor(
     ) {
       return undefined;
     }
-    const pipeline = processors[0] as LogPipeline;
+    const pipeline = end as LogPipeline;
     const target: BatchTarget = pipeline.targetFor(
       shared.resource as Parameters<LogPipeline['targetFor']>[0],
       scope as Parameters<LogPipeline['targetFor']>[1],
@@ -155,6 +160,9 @@ export function directSinkFor(
           return;
         }
         created?.();
+        for (const policy of policies) {
+          if (!policy.applyTo(record as PolicyRecord, record.context)) return;
+        }
         pipeline.emitFields(target, record as Parameters<LogPipeline['emitFields']>[1]);
       },
     };

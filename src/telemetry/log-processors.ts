@@ -1,7 +1,8 @@
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { LogPipeline } from '../pipeline/log-pipeline.js';
 import { describeError, warn } from '../warnings.js';
-import { readListEnv } from './env.js';
+import { RedactionProcessor } from '../policies/redaction/redaction-processor.js';
+import { readBooleanEnv, readListEnv } from './env.js';
 import { requireHere } from './require-here.js';
 
 /** The log processors the preload installs, and the pipeline among them. */
@@ -16,8 +17,9 @@ const EXPORTERS = ['otlp', 'console', 'none'];
 /**
  * The log processors for `OTEL_LOGS_EXPORTER`, as the Node SDK would make
  * them, except that `otlp` (the default) is a {@link LogPipeline} instead of
- * the SDK's `BatchLogRecordProcessor` and OTLP exporter. `undefined` for
- * `none`: the SDK then starts no LoggerProvider, as it does itself.
+ * the SDK's `BatchLogRecordProcessor` and OTLP exporter, all behind a
+ * {@link RedactionProcessor} unless `OTEL_WINSTON_REDACT=off`. `undefined`
+ * for `none`: the SDK then starts no LoggerProvider, as it does itself.
  */
 export function logProcessorsFromEnv(
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -52,5 +54,29 @@ export function logProcessorsFromEnv(
       warn('OTW011', `logs are not exported: ${describeError(error)}`, 'logs');
     }
   }
-  return { processors, pipeline };
+  if (processors.length === 0) return { processors, pipeline };
+  if (!readBooleanEnv(env, 'OTEL_WINSTON_REDACT', true)) return { processors, pipeline };
+  try {
+    // Policies come before every exporter: the console's included.
+    const next = processors.length === 1 ? processors[0]! : fanOut(processors);
+    return { processors: [new RedactionProcessor({ next }, env)], pipeline };
+  } catch (error) {
+    warn('OTW011', `log records are not redacted: ${describeError(error)}`, 'redaction');
+    return { processors, pipeline };
+  }
+}
+
+/** One processor that hands each record to each of `processors`, in order. */
+function fanOut(processors: readonly LogRecordProcessor[]): LogRecordProcessor {
+  return {
+    onEmit: (record, context) => {
+      for (const p of processors) p.onEmit(record, context);
+    },
+    forceFlush: async () => {
+      await Promise.all(processors.map((p) => p.forceFlush()));
+    },
+    shutdown: async () => {
+      await Promise.all(processors.map((p) => p.shutdown()));
+    },
+  };
 }

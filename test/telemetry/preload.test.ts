@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import type { DecodedLogRecord } from '../../src/otlp/decode-logs.js';
 import { startOtlpReceiver } from '../../src/testing/index.js';
-import { startPreloadedApp } from '../helpers/preload-app.js';
+import { spawnPreloaded, startPreloadedApp } from '../helpers/preload-app.js';
 import { useOtlpReceiver } from '../helpers/receiver.js';
 
 const REGISTER = 'otel-winston/register';
@@ -152,6 +153,62 @@ describe('preload: an app with its own OtelTransport (real child processes)', fu
     } finally {
       await receiver.close();
     }
+  });
+});
+
+describe('preload: redaction before records leave the process (real child processes)', function () {
+  this.timeout(30_000);
+  async function run(env: Record<string, string>): Promise<DecodedLogRecord[]> {
+    const receiver = await startOtlpReceiver();
+    try {
+      const app = spawnPreloaded(['--require', REGISTER], 'secrets.cjs', receiver.url, env);
+      const { code } = await app.exited();
+      expect(code, app.stderr()).to.equal(0);
+      return [...receiver.logs];
+    } finally {
+      await receiver.close();
+    }
+  }
+
+  it('on by default: keys, values in strings, nested maps and exception messages are masked', async () => {
+    const records = await run({});
+    expect(records).to.have.length(3);
+    const wire = JSON.stringify(records, (_key, v: unknown) =>
+      typeof v === 'bigint' ? String(v) : v,
+    );
+    for (const secret of [
+      'jane@example.com',
+      'hunter2',
+      '9f8e7d6c5b4a39281706f5e4d3c2b1a0',
+      'Sup3rS3cret',
+      '4111 1111 1111 1111',
+    ]) {
+      expect(wire).not.to.include(secret);
+    }
+    const [login, upstream, failed] = records;
+    expect(login!.body).to.equal('login by ****');
+    expect(login!.attributes).to.deep.include({ password: '****', user: 'u-42' });
+    expect(upstream!.attributes).to.deep.include({
+      request: { headers: { authorization: '****' } },
+      url: 'postgres://****@db.internal:5432/orders',
+    });
+    expect(failed!.attributes['exception.message']).to.equal('card **** declined for ****');
+  });
+
+  it('OTEL_WINSTON_REDACT=off sends them as logged; OTEL_WINSTON_REDACT_ACTIONS=email=hash with a key hashes e-mails', async () => {
+    const off = await run({ OTEL_WINSTON_REDACT: 'off' });
+    expect(off[0]!.body).to.equal('login by jane@example.com');
+    expect(off[0]!.attributes).to.deep.include({ password: 'hunter2' });
+    const hashed = await run({
+      OTEL_WINSTON_REDACT_ACTIONS: 'email=hash',
+      OTEL_WINSTON_REDACT_HASH_KEY: 'a-secret-key',
+    });
+    const login = hashed[0]!.body as string;
+    expect(login).to.match(/^login by hmac:[0-9a-f]{32}$/);
+    // The same address hashes the same way in another record.
+    expect(hashed[2]!.attributes['exception.message']).to.equal(
+      `card **** declined for ${login.slice(9)}`,
+    );
   });
 });
 

@@ -1,0 +1,242 @@
+import { metrics, ValueType, type Context, type MeterProvider } from '@opentelemetry/api';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { checkInteger, invalidOption } from '../../errors.js';
+import { readBooleanEnv } from '../../telemetry/env.js';
+import { VERSION } from '../../version.js';
+import { describeError, warn } from '../../warnings.js';
+import { PolicyProcessor, type PolicyRecord } from '../policy-processor.js';
+import { DEFAULT_KEY_RULES, type KeyRule } from './key-rules.js';
+import { Redactor, type RedactAction } from './redactor.js';
+import { DEFAULT_VALUE_RULES, IP_ADDRESS_RULE, type ValueRule } from './value-rules.js';
+
+/** Options of {@link RedactionProcessor}. */
+export interface RedactionOptions {
+  /** The processor each record goes to once redacted: a `LogPipeline`, another policy, any. */
+  readonly next: LogRecordProcessor;
+  /**
+   * Rules on keys, at any depth of the attributes and of a map body.
+   * @default DEFAULT_KEY_RULES: password, secret, token, authorization, cookie, api-key, private-key, credentials, card
+   */
+  readonly keyRules?: readonly KeyRule[];
+  /**
+   * Rules on text inside string values.
+   * @default DEFAULT_VALUE_RULES: jwt, bearer-token, basic-credentials, key-value-secret, url-credentials, email, card-number, aws-access-key, private-key
+   */
+  readonly valueRules?: readonly ValueRule[];
+  /**
+   * Also redact IPv4 and IPv6 addresses (the `ip-address` rule).
+   * @default `OTEL_WINSTON_REDACT_IP_ADDRESSES`, else false
+   */
+  readonly ipAddresses?: boolean;
+  /**
+   * The action of each rule, by rule name; a rule not named masks.
+   * @default `OTEL_WINSTON_REDACT_ACTIONS` (`email=hash,token=remove`), else every rule masks
+   */
+  readonly actions?: Readonly<Record<string, RedactAction>>;
+  /**
+   * The secret key of the `hash` action (HMAC-SHA256). Without one, `hash` masks, and says so once (OTW019).
+   * @default `OTEL_WINSTON_REDACT_HASH_KEY`, else none
+   */
+  readonly hashKey?: string;
+  /**
+   * What replaces a masked value or match.
+   * @default '****'
+   */
+  readonly mask?: string;
+  /**
+   * The longest part of one string that is scanned, in UTF-16 code units; the rest is cut off,
+   * with `[otel-winston: N characters not scanned]` in its place. The transport already cuts
+   * strings at 1 MiB (`maxStringLength`).
+   * @default `OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH`, else 1048576
+   */
+  readonly maxScanLength?: number;
+  /** The meter provider of the redaction counter. @default the global one */
+  readonly meterProvider?: MeterProvider;
+}
+
+export const DEFAULT_MAX_SCAN_LENGTH = 1_048_576;
+const ACTIONS: readonly RedactAction[] = ['mask', 'remove', 'hash'];
+
+/**
+ * Redacts secrets and personal data from every record before it goes on:
+ * the first policy, on by default under the preload (`OTEL_WINSTON_REDACT=off`
+ * turns it off).
+ *
+ * ```ts
+ * const pipeline = new LogPipeline();
+ * new LoggerProvider({ processors: [new RedactionProcessor({ next: pipeline })] });
+ * ```
+ *
+ * Each redaction is counted by rule in `otel_winston.log.redactions`
+ * (attribute `otel_winston.redaction.rule`). What was matched is never
+ * kept, logged or put in a warning.
+ */
+export class RedactionProcessor extends PolicyProcessor {
+  readonly #redactor: Redactor;
+
+  constructor(
+    options: RedactionOptions,
+    env: Readonly<Record<string, string | undefined>> = process.env,
+  ) {
+    const o = validateRedactionOptions(options);
+    super(o.next);
+    const ip = o.ipAddresses ?? readBooleanEnv(env, 'OTEL_WINSTON_REDACT_IP_ADDRESSES', false);
+    const valueRules = [...(o.valueRules ?? DEFAULT_VALUE_RULES), ...(ip ? [IP_ADDRESS_RULE] : [])];
+    const actions = o.actions ?? actionsFromEnv(env);
+    const hashKey = o.hashKey ?? (env.OTEL_WINSTON_REDACT_HASH_KEY || undefined);
+    if (hashKey === undefined && Object.values(actions).includes('hash')) {
+      warn(
+        'OTW019',
+        'the redaction action "hash" needs OTEL_WINSTON_REDACT_HASH_KEY (or hashKey); those values are masked',
+      );
+    }
+    this.#redactor = new Redactor({
+      keyRules: o.keyRules ?? DEFAULT_KEY_RULES,
+      valueRules,
+      actions,
+      mask: o.mask ?? '****',
+      hashKey,
+      maxScanLength: o.maxScanLength ?? scanLengthFromEnv(env),
+    });
+    observeCounts(this.#redactor, o.meterProvider ?? metrics.getMeterProvider());
+  }
+
+  /** Redactions so far, by rule name. */
+  counts(): ReadonlyMap<string, number> {
+    return this.#redactor.counts();
+  }
+
+  applyTo(record: PolicyRecord, _context: Context | undefined): boolean {
+    try {
+      if (record.attributes !== undefined)
+        record.attributes = this.#redactor.attributes(record.attributes);
+      if (record.body !== undefined && record.body !== null)
+        record.body = this.#redactor.body(record.body);
+    } catch (error) {
+      // Not one rule but the walk failed (a value of an unexpected kind): nothing goes out unread.
+      warn(
+        'OTW019',
+        `redaction failed (${describeError(error)}); the record's body and attributes were masked`,
+      );
+      record.body = '****';
+      record.attributes = {};
+    }
+    return true;
+  }
+}
+
+function validateRedactionOptions(options: unknown): RedactionOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption('options', 'an object with `next`', options);
+  }
+  const o = options as RedactionOptions;
+  const next = o.next as { onEmit?: unknown } | undefined;
+  if (typeof next !== 'object' || next === null || typeof next.onEmit !== 'function') {
+    throw invalidOption('next', 'a LogRecordProcessor', o.next);
+  }
+  if (o.keyRules !== undefined) {
+    if (!Array.isArray(o.keyRules))
+      throw invalidOption('keyRules', 'an array of key rules', o.keyRules);
+    for (const [i, rule] of o.keyRules.entries()) {
+      const r = rule as Partial<KeyRule> | null;
+      if (
+        typeof r?.name !== 'string' ||
+        !Array.isArray(r.keys) ||
+        !r.keys.every((k) => typeof k === 'string' && k !== '')
+      ) {
+        throw invalidOption(`keyRules[${i}]`, '{ name: string, keys: string[] }', rule);
+      }
+    }
+  }
+  if (o.valueRules !== undefined) {
+    if (!Array.isArray(o.valueRules))
+      throw invalidOption('valueRules', 'an array of value rules', o.valueRules);
+    for (const [i, rule] of o.valueRules.entries()) {
+      const r = rule as Partial<ValueRule> | null;
+      if (typeof r?.name !== 'string' || typeof r.find !== 'function') {
+        throw invalidOption(
+          `valueRules[${i}]`,
+          '{ name: string, find(text) } (see patternRule())',
+          rule,
+        );
+      }
+    }
+  }
+  if (o.ipAddresses !== undefined && typeof o.ipAddresses !== 'boolean') {
+    throw invalidOption('ipAddresses', 'a boolean', o.ipAddresses);
+  }
+  if (o.actions !== undefined) {
+    if (typeof o.actions !== 'object' || o.actions === null || Array.isArray(o.actions)) {
+      throw invalidOption(
+        'actions',
+        'an object of rule name to "mask", "remove" or "hash"',
+        o.actions,
+      );
+    }
+    for (const [rule, action] of Object.entries(o.actions)) {
+      if (!ACTIONS.includes(action))
+        throw invalidOption(`actions.${rule}`, '"mask", "remove" or "hash"', action);
+    }
+  }
+  if (o.hashKey !== undefined && (typeof o.hashKey !== 'string' || o.hashKey === '')) {
+    throw invalidOption('hashKey', 'a non-empty string', '(hidden)');
+  }
+  if (o.mask !== undefined && typeof o.mask !== 'string')
+    throw invalidOption('mask', 'a string', o.mask);
+  checkInteger('maxScanLength', o.maxScanLength, 64, Infinity);
+  return o;
+}
+
+/** `email=hash,token=remove` → `{ email: 'hash', token: 'remove' }`; a bad entry warns and is skipped. */
+function actionsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, RedactAction> {
+  const out: Record<string, RedactAction> = {};
+  const raw = env.OTEL_WINSTON_REDACT_ACTIONS?.trim();
+  if (raw === undefined || raw === '') return out;
+  for (const entry of raw.split(',')) {
+    const [rule, action] = entry.split('=').map((s) => s.trim());
+    if (rule && ACTIONS.includes(action as RedactAction)) {
+      out[rule] = action as RedactAction;
+    } else if (entry.trim() !== '') {
+      warn(
+        'OTW004',
+        `Expected OTEL_WINSTON_REDACT_ACTIONS entries like email=hash (mask, remove or hash), got ${JSON.stringify(entry.trim())}; skipped`,
+        'OTEL_WINSTON_REDACT_ACTIONS',
+      );
+    }
+  }
+  return out;
+}
+
+function scanLengthFromEnv(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_MAX_SCAN_LENGTH;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= 64) return value;
+  warn(
+    'OTW004',
+    `Expected OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH to be an integer of at least 64, got ${JSON.stringify(raw)}; using ${DEFAULT_MAX_SCAN_LENGTH}`,
+    'OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH',
+  );
+  return DEFAULT_MAX_SCAN_LENGTH;
+}
+
+/** `otel_winston.log.redactions`, read from the redactor's counts when metrics are collected. */
+function observeCounts(redactor: Redactor, provider: MeterProvider): void {
+  try {
+    provider
+      .getMeter('otel-winston', VERSION)
+      .createObservableCounter('otel_winston.log.redactions', {
+        description: 'Values and matches redacted from log records, by rule',
+        unit: '{redaction}',
+        valueType: ValueType.INT,
+      })
+      .addCallback((result) => {
+        for (const [rule, n] of redactor.counts())
+          result.observe(n, { 'otel_winston.redaction.rule': rule });
+      });
+  } catch (error) {
+    warn('OTW019', `the redaction counter could not be made: ${describeError(error)}`);
+  }
+}
