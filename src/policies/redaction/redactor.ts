@@ -48,10 +48,23 @@ export class Redactor {
   readonly #settings: RedactorSettings;
   readonly #keys: KeyMatcher;
   readonly #counts = new Map<string, number>();
+  /** One search for the hints of the rules that have one: most strings hit none of them. */
+  readonly #hinted: { readonly rules: readonly ValueRule[]; readonly any: RegExp } | undefined;
+  /** The rules without a hint: they run on every string. */
+  readonly #always: readonly ValueRule[];
 
   constructor(settings: RedactorSettings) {
     this.#settings = settings;
     this.#keys = new KeyMatcher(settings.keyRules);
+    const hinted = settings.valueRules.filter((r) => r.hint !== undefined);
+    this.#always = settings.valueRules.filter((r) => r.hint === undefined);
+    this.#hinted =
+      hinted.length === 0
+        ? undefined
+        : {
+            rules: hinted,
+            any: new RegExp(hinted.map((r) => `(?:${r.hint!.source})`).join('|'), 'i'),
+          };
     for (const rule of [...settings.keyRules, ...settings.valueRules])
       this.#counts.set(rule.name, 0);
   }
@@ -74,8 +87,9 @@ export class Redactor {
 
   #map(map: AnyValueMap, depth: number): AnyValueMap {
     let copy: AnyValueMap | undefined;
-    for (const key in map) {
-      if (!Object.hasOwn(map, key)) continue;
+    const keys = Object.keys(map);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const value = map[key] as AnyValue;
       const rule = this.#keys.ruleFor(key);
       let out: AnyValue | typeof REMOVED;
@@ -132,8 +146,17 @@ export class Redactor {
     const { maxScanLength, mask } = this.#settings;
     const cut = text.length > maxScanLength;
     const scanned = cut ? text.slice(0, maxScanLength) : text;
+    const hinted = this.#hinted;
+    const rules =
+      hinted === undefined || !hinted.any.test(scanned)
+        ? this.#always
+        : this.#always.length === 0
+          ? hinted.rules
+          : this.#settings.valueRules;
+    // The common case: no hint, no rule to run, nothing to allocate.
+    if (rules.length === 0 && !cut) return text;
     const found: Array<Span & { readonly rule: string }> = [];
-    for (const rule of this.#settings.valueRules) {
+    for (const rule of rules) {
       let spans: Span[];
       try {
         spans = rule.find(scanned);

@@ -33,6 +33,13 @@ export interface ValueRule {
   readonly name: string;
   /** Every span of `text` to redact, in order, not overlapping. */
   find(text: string): Span[];
+  /**
+   * A pattern that occurs (matched case-insensitively) in every text the
+   * rule finds something in: the redactor runs one search for the hints of
+   * all rules, and runs the rules only when it hits. Without one, the rule
+   * runs on every string.
+   */
+  readonly hint?: RegExp;
 }
 
 /**
@@ -43,13 +50,18 @@ export interface ValueRule {
 export function patternRule(
   name: string,
   pattern: RegExp,
-  options: { group?: number; accept?: (match: RegExpExecArray) => boolean } = {},
+  options: {
+    group?: number;
+    accept?: (match: RegExpExecArray) => boolean;
+    hint?: RegExp;
+  } = {},
 ): ValueRule {
   const flags = pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`;
   const global = new RegExp(pattern.source, flags.includes('d') ? flags : `${flags}d`);
-  const { group, accept } = options;
+  const { group, accept, hint } = options;
   return {
     name,
+    hint,
     find(text) {
       const spans: Span[] = [];
       global.lastIndex = 0;
@@ -159,11 +171,14 @@ const URL_USER = /:\/\/[^\s/:@]*:$/;
 /** The rules on by default. */
 export const DEFAULT_VALUE_RULES: readonly ValueRule[] = [
   // Three base64url parts, the first two JSON objects: `eyJ` is `{"`.
-  patternRule('jwt', /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/),
+  patternRule('jwt', /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/, {
+    hint: /eyJ/,
+  }),
   // An opaque bearer token: long, and with a digit or very long (not "Bearer authentication").
   patternRule('bearer-token', /(?<![A-Za-z0-9])[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{16,}=*)/, {
     group: 1,
     accept: (m) => /[0-9]/.test(m[1]!) || m[1]!.length >= 32,
+    hint: /bearer/,
   }),
   patternRule(
     'basic-credentials',
@@ -171,36 +186,40 @@ export const DEFAULT_VALUE_RULES: readonly ValueRule[] = [
     {
       group: 1,
       accept: (m) => isBasicCredential(m[1]!),
+      hint: /basic/,
     },
   ),
   // `password=...`, `"api_key": "..."`, `token: ...`: the value, up to a delimiter.
   patternRule(
     'key-value-secret',
     new RegExp(`(?<![A-Za-z0-9])(?:${KEY_VALUE_KEYS})"?[ \\t]*[=:][ \\t]*"?([^\\s"'&;,]+)`, 'i'),
-    { group: 1 },
+    { group: 1, hint: new RegExp(`(?:${KEY_VALUE_KEYS})"?[ \\t]*[=:]`) },
   ),
   // `scheme://user:password@host`: the user and the password.
   patternRule(
     'url-credentials',
     /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s/:@]+:[^\s/@]+)@/,
-    {
-      group: 1,
-    },
+    { group: 1, hint: /:\/\// },
   ),
   patternRule(
     'email',
     /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/,
     // Not the `password@host` of a URL's credentials: that rule masks them, and keeps the host.
-    { accept: (m) => !URL_USER.test(m.input.slice(Math.max(0, m.index - 256), m.index)) },
+    {
+      accept: (m) => !URL_USER.test(m.input.slice(Math.max(0, m.index - 256), m.index)),
+      hint: /@/,
+    },
   ),
   // 13 to 19 digits, not inside a word or a hex string, spaces or dashes between in a card's
   // groups; then checked in code (prefix, Luhn).
   patternRule('card-number', /(?<![0-9A-Za-z_])(?:[0-9][ -]?){12,18}[0-9](?![0-9A-Za-z_])/, {
     accept: (m) => cardGrouping(m[0]) && isCardNumber(m[0].replace(/[ -]/g, '')),
+    hint: /[0-9](?:[ -]?[0-9]){12}/,
   }),
   patternRule(
     'aws-access-key',
     /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}(?![A-Z0-9])/,
+    { hint: /a(?:kia|sia|bia|cca|gpa|ida|ipa|npa|nva|roa|pka|sca)[a-z0-9]{16}/ },
   ),
   privateKeyRule(),
 ];
@@ -217,6 +236,7 @@ export const IP_ADDRESS_RULE: ValueRule = (() => {
   return {
     name: 'ip-address',
     find: (text) => merge([...v4.find(text), ...v6.find(text)]),
+    hint: /[0-9]\.[0-9]|[0-9a-f]:[0-9a-f]|::/,
   };
 })();
 
@@ -231,6 +251,7 @@ function privateKeyRule(): ValueRule {
   const end = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----/g;
   return {
     name: 'private-key',
+    hint: /-----begin /,
     find(text) {
       const spans: Span[] = [];
       let from = 0;
