@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import {
   LogPipeline,
   OtelTransport,
+  RedactionProcessor,
   type LogPipelineOptions,
   type PipelineStats,
 } from 'otel-winston';
@@ -49,9 +50,12 @@ function withLogPipeline(
   endpoint: string,
   includeRequestContext: boolean,
   options: LogPipelineOptions = {},
+  redact = false,
 ): PipelineUnderTest {
   const pipeline = new LogPipeline({ url: endpoint, ...options });
-  const provider = new LoggerProvider({ processors: [pipeline] });
+  // The default rules, as the preload installs them; the environment is empty in a scenario.
+  const first = redact ? new RedactionProcessor({ next: pipeline }) : pipeline;
+  const provider = new LoggerProvider({ processors: [first] });
   return {
     transport: new OtelTransport({ loggerProvider: provider, includeRequestContext }),
     flush: () => provider.forceFlush(),
@@ -102,6 +106,8 @@ export function createPipeline(name: Pipeline, endpoint: string): PipelineUnderT
       return withLogPipeline(endpoint, true);
     case 'ours-same':
       return withLogPipeline(endpoint, false);
+    case 'ours-redact':
+      return withLogPipeline(endpoint, true, {}, true);
     case 'ours-spill':
       return withSpool(endpoint, (dir) => ({ maxQueueBytes: SPILL_QUEUE_BYTES, spool: dir }));
     case 'ours-disk':

@@ -31,6 +31,28 @@ export interface ReportSettings {
   readonly durationMs: number;
   /** The load average when the run started: the machine may be shared. */
   readonly loadAverage: readonly number[];
+  /** `policy-cost.ts`'s nanoseconds per record, one per round. */
+  readonly policyCosts: ReadonlyArray<{ readonly redaction: number }>;
+}
+
+/** The most a policy with its default settings may add to `ours`'s CPU per record. */
+const POLICY_BUDGET = 0.1;
+
+/** The policies' cost per record, measured on their own, against `ours`'s CPU per record. */
+function policyLines(runs: readonly Run[], costs: ReportSettings['policyCosts']): string[] {
+  if (costs.length === 0) return [];
+  const steady = runsOf(runs, 'ours', 'steady').map((r) => cpuPerRecord(r) * 1000);
+  const nanos = costs.map((c) => c.redaction);
+  const shares = nanos.map((ns, i) => ns / (steady[i] ?? median(steady)));
+  const share = median(shares);
+  return [
+    '## Policies',
+    '',
+    'Measured on their own (`bench/policy-cost.ts`, once per round in a fresh process): the record the transport builds for the benchmark call, given to the policy 1,000,000 times, the best of 5 passes. A whole pipeline run cannot resolve a few percent on this machine: `ours-redact` and `ours` differ by more from one round to the next.',
+    '',
+    `- \`RedactionProcessor\`, default rules (the record has nothing to redact: the cost of looking): **${median(nanos).toFixed(0)} ns** per record (round by round: ${nanos.map(fixed(0)).join(', ')}), **${(share * 100).toFixed(1)}%** of \`ours\`'s CPU per record in the steady workload (round by round: ${shares.map((s) => `${(s * 100).toFixed(1)}%`).join(', ')}); budget ${POLICY_BUDGET * 100}%: ${share <= POLICY_BUDGET ? 'MET' : '**NOT MET**'}.`,
+    '',
+  ];
 }
 
 const NAMES: Record<Pipeline, string> = {
@@ -39,6 +61,7 @@ const NAMES: Record<Pipeline, string> = {
   'ours-stock': '`ours-stock`: `OtelTransport` + stock `BatchLogRecordProcessor`',
   ours: '`ours`: `OtelTransport` + `LogPipeline`, defaults',
   'ours-same': '`ours-same`: `OtelTransport` + `LogPipeline`, `includeRequestContext: false`',
+  'ours-redact': '`ours-redact`: `ours` behind `RedactionProcessor`, default rules',
   'ours-spill': '`ours-spill`: `ours` with a spool and a 4 MiB memory queue',
   'ours-disk': '`ours-disk`: `ours` with a spool in write-through',
   'ours-fsync': '`ours-fsync`: `ours-disk` with `fsync` after every batch',
@@ -120,6 +143,11 @@ function ratioLines(runs: readonly Run[], workload: Workload): string[] {
       '`ours` ÷ `ours-stock`, records/s (what LogPipeline adds over the stock processor)',
       r('ours', 'ours-stock', rate),
     ),
+    ratioLine(
+      '`ours-redact` ÷ `ours`, CPU µs/record (what redaction costs)',
+      r('ours-redact', 'ours', cpuPerRecord),
+    ),
+    ratioLine('`ours-redact` ÷ `ours`, records/s', r('ours-redact', 'ours', rate)),
     ratioLine('`ours-spill` ÷ `ours`, records/s', r('ours-spill', 'ours', rate)),
     ratioLine('`ours-spill` ÷ `ours`, CPU µs/record', r('ours-spill', 'ours', cpuPerRecord)),
     ratioLine(
@@ -201,6 +229,7 @@ export function renderReport(runs: readonly Run[], settings: ReportSettings): st
     '- `ours-stock`: `new OtelTransport({ loggerProvider })` with the same stock provider.',
     '- `ours`: `new OtelTransport({ loggerProvider: new LoggerProvider({ processors: [new LogPipeline({ url })] }) })`, default options: a queue of 64 MiB of encoded records, batches of 512, two exports in flight; the request context adds 3 attributes per record (`http.request.id`, `user.id`, `http.route`).',
     '- `ours-same`: `ours` with `includeRequestContext: false`: the same record on the wire as `official`.',
+    "- `ours-redact`: `ours` with `new RedactionProcessor({ next: pipeline })` as the provider's processor: the default rules, as the preload installs them (the benchmark record has nothing to redact, which is the common case: the cost of looking).",
     `- \`ours-spill\`: \`ours\` with \`{ maxQueueBytes: ${SPILL_QUEUE_BYTES / 1024 / 1024} MiB, spool: <a new temporary folder> }\`: in the burst, what does not fit in memory is spilled to the spool and sent from there (the cost of spilling); in the steady workload memory is enough and the spool stays idle (the cost of having one).`,
     '- `ours-disk`: `ours` with `{ spool: { dir: <a new temporary folder>, writeThrough: true } }`: every batch is written to the spool before it is sent, and sent from there, one at a time (the cost of the disk on every record); it does not call `fsync` (the default).',
     '- `ours-fsync`: `ours-disk` with `fsync: true`: the spool flushes its file to the disk after every batch, and before the batch is sent.',
@@ -216,7 +245,7 @@ export function renderReport(runs: readonly Run[], settings: ReportSettings): st
     '- **CPU µs/record**: user + system CPU of the main thread (`process.threadCpuUsage()`) over the same interval, ÷ N. Main thread only: V8’s GC helper threads, the libuv thread pool and the receiver (another process) are not counted.',
     '- **Event-loop delay p99**: `perf_hooks.monitorEventLoopDelay({ resolution: 1 })`. Steady: over the whole interval. Burst: from the end of the synchronous loop until delivery, i.e. during the export (the loop itself blocks the event loop by construction; its duration is the **loop** column). “—”: no sample, the phase was shorter than the resolution (the floor has no export phase).',
     '- **RSS growth**: the peak of `process.memoryUsage.rss()`, sampled every 10 ms by an unref’d timer and right after the burst loop, minus RSS at the start of the interval.',
-    '- **Loss**: N − the records the receiver got for the measured interval (it notes its count when the warm-up has been flushed, and after the run waits until the count stops growing, at most 30 s). For the five LogPipeline pipelines, `LogPipeline.stats()` is checked as well: every measured record created and exported, no drops, nothing held (in memory or in the spool) after the flush, `created + recovered = exported + droppedTotal + queued + inFlight + spooled`, and records in the spool at some point for `ours-disk`, `ours-fsync` and in `ours-spill`’s burst. A failed check fails the benchmark (exit code 1); a loss of the stock pipelines is only reported.',
+    '- **Loss**: N − the records the receiver got for the measured interval (it notes its count when the warm-up has been flushed, and after the run waits until the count stops growing, at most 30 s). For the six LogPipeline pipelines, `LogPipeline.stats()` is checked as well: every measured record created and exported, no drops, nothing held (in memory or in the spool) after the flush, `created + recovered = exported + droppedTotal + queued + inFlight + spooled`, and records in the spool at some point for `ours-disk`, `ours-fsync` and in `ours-spill`’s burst. A failed check fails the benchmark (exit code 1); a loss of the stock pipelines is only reported.',
     `- Rounds: each round runs every pipeline with every workload once, in a fresh process each, alternating the order of the pipelines from one round to the next, so that a drift in the speed of the machine hits all of them alike. Tables give the median over rounds${settings.rounds > 1 ? ' and (min–max)' : ''}; ratios are taken within each round, then the median.`,
     '',
   ];
@@ -237,6 +266,7 @@ export function renderReport(runs: readonly Run[], settings: ReportSettings): st
   }
 
   const goals = evaluateGoals(runs);
+  lines.push(...policyLines(runs, settings.policyCosts));
   lines.push(
     '## Goals',
     '',

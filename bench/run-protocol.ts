@@ -18,6 +18,7 @@ export const PIPELINES = [
   'ours-stock',
   'ours',
   'ours-same',
+  'ours-redact',
   'ours-spill',
   'ours-disk',
   'ours-fsync',
@@ -28,6 +29,7 @@ export type Pipeline = (typeof PIPELINES)[number];
 export const LOG_PIPELINES: readonly Pipeline[] = [
   'ours',
   'ours-same',
+  'ours-redact',
   'ours-spill',
   'ours-disk',
   'ours-fsync',

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: eight winston pipelines (see `pipelines.ts`), each with a
+ * `npm run bench`: nine winston pipelines (see `pipelines.ts`), each with a
  * steady and a burst workload, every run its own process (`scenario.ts`)
  * exporting to a counting receiver in this process. Rounds alternate the
  * order of the pipelines; ratios are taken round by round. Writes
@@ -7,7 +7,7 @@
  *
  * BENCH_ROUNDS (default 3), BENCH_RECORDS (200,000), BENCH_WARMUP (50,000).
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,7 @@ const RECEIVER_QUIET_MS = 500;
 const RECEIVER_TIMEOUT_MS = 30_000;
 
 const SCENARIO = fileURLToPath(new URL('./scenario.ts', import.meta.url));
+const POLICY_COST = fileURLToPath(new URL('./policy-cost.ts', import.meta.url));
 /** The package root: where `--import tsx` and the self-reference `otel-winston` resolve. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -126,6 +127,8 @@ const started = Date.now();
 const loadAverage = loadavg();
 const receiver = await startCountingReceiver();
 const runs: Run[] = [];
+/** Nanoseconds per record of each policy, one measurement per round. */
+const policyCosts: Array<{ readonly redaction: number }> = [];
 const failures: string[] = [];
 try {
   for (let round = 1; round <= ROUNDS; round++) {
@@ -148,6 +151,15 @@ try {
         }
       }
     }
+    const cost = JSON.parse(
+      execFileSync(process.execPath, ['--import', 'tsx', POLICY_COST], {
+        cwd: ROOT,
+        env: scenarioEnv,
+        encoding: 'utf8',
+      }),
+    ) as { redaction: number };
+    policyCosts.push(cost);
+    console.log(`round ${round}  policies  redaction ${cost.redaction.toFixed(0)} ns/record`);
   }
 } finally {
   await receiver.close();
@@ -159,6 +171,7 @@ const report = renderReport(runs, {
   warmup: WARMUP,
   durationMs: Date.now() - started,
   loadAverage,
+  policyCosts,
 });
 writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${report}\n`);
 console.log(`\nwrote docs/benchmarks.md (${((Date.now() - started) / 60_000).toFixed(1)} min)`);
