@@ -35,7 +35,7 @@ import {
 } from '@opentelemetry/api';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { BatchTarget } from '../batch/batch-queue.js';
-import { unwrapPolicies, type PolicyRecord } from '../policies/policy-processor.js';
+import { applyPolicy, unwrapPolicies, type PolicyRecord } from '../policies/policy-processor.js';
 import { LOG_PIPELINE, type LogPipeline } from './log-pipeline.js';
 
 /** What the transport hands a record to instead of `Logger.emit()`. */
@@ -161,7 +161,7 @@ export function directSinkFor(
         }
         created?.();
         for (const policy of policies) {
-          if (!policy.applyTo(record as PolicyRecord, record.context)) return;
+          if (!applyPolicy(policy, record as PolicyRecord, record.context)) return;
         }
         pipeline.emitFields(target, record as Parameters<LogPipeline['emitFields']>[1]);
       },

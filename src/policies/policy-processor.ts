@@ -41,7 +41,8 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
 
   /**
    * Applies the policy to `record`, replacing its `body` or `attributes`
-   * (never changing the values in place); false drops the record. Never throws.
+   * (never changing the values in place); false drops the record. Should
+   * not throw; if it does, {@link applyPolicy} masks the record.
    */
   abstract applyTo(record: PolicyRecord, context: Context | undefined): boolean;
 
@@ -50,14 +51,7 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
       body: logRecord.body as AnyValue | undefined,
       attributes: logRecord.attributes,
     };
-    let keep: boolean;
-    try {
-      keep = this.applyTo(view, context);
-    } catch (error) {
-      warn('OTW019', `a log policy failed: ${describeError(error)}; the record was dropped`);
-      return;
-    }
-    if (!keep) return;
+    if (!applyPolicy(this, view, context)) return;
     if (view.body !== logRecord.body) logRecord.setBody(view.body as AnyValue);
     if (view.attributes !== logRecord.attributes && view.attributes !== undefined) {
       // The SDK record's attributes are a plain object it owns: bring it to the new one.
@@ -74,6 +68,29 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
 
   shutdown(): Promise<void> {
     return this.next.shutdown();
+  }
+}
+
+/**
+ * `policy.applyTo(record)`, failing closed: a policy that throws leaves a
+ * record with a placeholder body and no attributes, which goes on (and is
+ * counted like any other), rather than one it could not judge.
+ */
+export function applyPolicy(
+  policy: PolicyProcessor,
+  record: PolicyRecord,
+  context: Context | undefined,
+): boolean {
+  try {
+    return policy.applyTo(record, context);
+  } catch (error) {
+    warn(
+      'OTW019',
+      `a log policy failed (${describeError(error)}); the record goes on with its body and attributes masked`,
+    );
+    record.body = '****';
+    record.attributes = {};
+    return true;
   }
 }
 

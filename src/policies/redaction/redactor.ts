@@ -81,8 +81,7 @@ export class Redactor {
 
   /** `body` redacted: the same value when nothing was found. */
   body(body: AnyValue): AnyValue {
-    const out = this.#value(body, 0);
-    return out === REMOVED ? this.#settings.mask : out;
+    return this.#value(body, 0);
   }
 
   #map(map: AnyValueMap, depth: number): AnyValueMap {
@@ -108,7 +107,7 @@ export class Redactor {
     return copy ?? map;
   }
 
-  #value(value: AnyValue, depth: number): AnyValue | typeof REMOVED {
+  #value(value: AnyValue, depth: number): AnyValue {
     switch (typeof value) {
       case 'string':
         return value.length < MIN_SCAN_LENGTH ? value : this.#string(value);
@@ -124,7 +123,7 @@ export class Redactor {
             const out = this.#value(value[i] as AnyValue, depth + 1);
             if (out === value[i]) continue;
             copy ??= [...value];
-            copy[i] = out === REMOVED ? this.#settings.mask : out;
+            copy[i] = out;
           }
           return copy ?? value;
         }
@@ -135,7 +134,7 @@ export class Redactor {
     }
   }
 
-  #number(value: number): AnyValue | typeof REMOVED {
+  #number(value: number): AnyValue {
     const text = String(value);
     const out = this.#string(text);
     return out === text ? value : out;
