@@ -1,3 +1,4 @@
+import { metrics } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   InMemoryLogRecordExporter,
@@ -121,6 +122,34 @@ describe('RedactionProcessor', function () {
       expect(byRule).to.deep.equal(counts);
       expect(metric.descriptor.unit).to.equal('{redaction}');
     } finally {
+      await meterProvider.shutdown();
+    }
+  });
+
+  it('counts on the global MeterProvider even when the SDK registers it after the processor is made, as under the preload', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const captured: LogRecordProcessor = { ...NOOP };
+    const redaction = new RedactionProcessor({ next: captured }, {});
+    metrics.setGlobalMeterProvider(meterProvider);
+    try {
+      const provider = new LoggerProvider({ processors: [redaction] });
+      providers.push(provider);
+      const logger = winston.createLogger({
+        transports: [new OtelTransport({ loggerProvider: provider })],
+      });
+      logger.info('mail a@b.example');
+      const { resourceMetrics } = await reader.collect();
+      const metric = resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .find((m) => m.descriptor.name === 'otel_winston.log.redactions');
+      const email = metric?.dataPoints.find(
+        (p) => p.attributes['otel_winston.redaction.rule'] === 'email',
+      );
+      expect(email?.value).to.equal(1);
+    } finally {
+      metrics.disable();
       await meterProvider.shutdown();
     }
   });

@@ -1,9 +1,9 @@
-import { metrics, ValueType, type Context, type MeterProvider } from '@opentelemetry/api';
+import type { Context, MeterProvider } from '@opentelemetry/api';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { checkInteger, invalidOption } from '../../errors.js';
 import { readBooleanEnv } from '../../telemetry/env.js';
-import { VERSION } from '../../version.js';
-import { describeError, warn } from '../../warnings.js';
+import { warn } from '../../warnings.js';
+import { ObservedCounts } from '../observed-counts.js';
 import { PolicyProcessor, type PolicyRecord } from '../policy-processor.js';
 import { DEFAULT_KEY_RULES, type KeyRule } from './key-rules.js';
 import { Redactor, type RedactAction } from './redactor.js';
@@ -73,6 +73,9 @@ const ACTIONS: readonly RedactAction[] = ['mask', 'remove', 'hash'];
  */
 export class RedactionProcessor extends PolicyProcessor {
   readonly #redactor: Redactor;
+  readonly #metric: ObservedCounts;
+  /** Records seen: the counter looks for the SDK's MeterProvider on the first and every 1,024th. */
+  #records = 0;
 
   constructor(
     options: RedactionOptions,
@@ -98,7 +101,17 @@ export class RedactionProcessor extends PolicyProcessor {
       hashKey,
       maxScanLength: o.maxScanLength ?? scanLengthFromEnv(env),
     });
-    observeCounts(this.#redactor, o.meterProvider ?? metrics.getMeterProvider());
+    const redactor = this.#redactor;
+    this.#metric = new ObservedCounts(
+      'otel_winston.log.redactions',
+      'Values and matches redacted from log records, by rule',
+      '{redaction}',
+      function* () {
+        for (const [rule, n] of redactor.counts())
+          yield [n, { 'otel_winston.redaction.rule': rule }];
+      },
+      o.meterProvider,
+    );
   }
 
   /** Redactions so far, by rule name. */
@@ -107,6 +120,7 @@ export class RedactionProcessor extends PolicyProcessor {
   }
 
   applyTo(record: PolicyRecord, _context: Context | undefined): boolean {
+    if ((this.#records++ & 1023) === 0) this.#metric.refresh();
     // Nothing in the walk throws on an AnyValue; if it did, applyPolicy() masks the record.
     if (record.attributes !== undefined) {
       record.attributes = this.#redactor.attributes(record.attributes);
@@ -213,23 +227,4 @@ function scanLengthFromEnv(env: Readonly<Record<string, string | undefined>>): n
     'OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH',
   );
   return DEFAULT_MAX_SCAN_LENGTH;
-}
-
-/** `otel_winston.log.redactions`, read from the redactor's counts when metrics are collected. */
-function observeCounts(redactor: Redactor, provider: MeterProvider): void {
-  try {
-    provider
-      .getMeter('otel-winston', VERSION)
-      .createObservableCounter('otel_winston.log.redactions', {
-        description: 'Values and matches redacted from log records, by rule',
-        unit: '{redaction}',
-        valueType: ValueType.INT,
-      })
-      .addCallback((result) => {
-        for (const [rule, n] of redactor.counts())
-          result.observe(n, { 'otel_winston.redaction.rule': rule });
-      });
-  } catch (error) {
-    warn('OTW019', `the redaction counter could not be made: ${describeError(error)}`);
-  }
 }
