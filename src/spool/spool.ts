@@ -447,15 +447,20 @@ export class Spool {
     while (this.#bytes + sending + size > this.#settings.maxBytes) {
       const oldest = this.#segments.find((s) => s !== this.#sending?.segment && s.pending > 0);
       if (oldest === undefined) return false;
-      this.#hooks.onEvicted(oldest.records, oldest.bytes);
-      this.#records -= oldest.records;
-      this.#bytes -= oldest.bytes;
-      oldest.delivered = oldest.frames.length;
-      oldest.records = 0;
-      oldest.bytes = 0;
-      this.#drop(oldest);
+      this.#evict(oldest);
     }
     return true;
+  }
+
+  /** Deletes `segment` with what it still holds, counted as dropped (`spool_full`). */
+  #evict(segment: Segment): void {
+    this.#hooks.onEvicted(segment.records, segment.bytes);
+    this.#records -= segment.records;
+    this.#bytes -= segment.bytes;
+    segment.delivered = segment.frames.length;
+    segment.records = 0;
+    segment.bytes = 0;
+    this.#drop(segment);
   }
 
   /** Renames a full open segment to a finished one. */
@@ -489,13 +494,7 @@ export class Spool {
       } catch (error) {
         // The file went away or cannot be read: its records cannot be sent.
         this.#hooks.onError('read a spool segment', error);
-        this.#hooks.onEvicted(segment.records, segment.bytes);
-        this.#records -= segment.records;
-        this.#bytes -= segment.bytes;
-        segment.delivered = segment.frames.length;
-        segment.records = 0;
-        segment.bytes = 0;
-        this.#drop(segment);
+        this.#evict(segment);
         continue;
       }
       this.#records -= index.records;
