@@ -355,8 +355,13 @@ describe('pipeline: LogPipeline against a loopback receiver', function () {
     const provider = new LoggerProvider({ resource: slow, processors: [pipeline] });
     running.push({ pipeline, provider } as PipelineLogger);
     provider.getLogger('direct').emit({ body: 'x', attributes: { seq: 4 } });
-    await waitUntil('the export', () => receiver.count === 1, 5000);
-    expect(pipeline.stats().exported).to.equal(1);
+    // The receiver counts the record before the pipeline reads its answer: wait for both.
+    await waitUntil(
+      'the export, acknowledged',
+      () => receiver.count === 1 && pipeline.stats().exported === 1,
+      5000,
+    );
+    expect(pipeline.stats()).to.deep.include({ exported: 1, queued: 0, inFlight: 0 });
   });
 
   it('a record whose body cannot be encoded is sent with a placeholder body and its attributes', async () => {
