@@ -1,6 +1,7 @@
 import type { Context, MeterProvider } from '@opentelemetry/api';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { checkInteger, invalidOption } from '../../errors.js';
+import { readIntegerEnv } from '../../limits.js';
 import { readBooleanEnv } from '../../telemetry/env.js';
 import { warn } from '../../warnings.js';
 import { ObservedCounts } from '../observed-counts.js';
@@ -99,7 +100,9 @@ export class RedactionProcessor extends PolicyProcessor {
       actions,
       mask: o.mask ?? '****',
       hashKey,
-      maxScanLength: o.maxScanLength ?? scanLengthFromEnv(env),
+      maxScanLength:
+        o.maxScanLength ??
+        readIntegerEnv(env, ['OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH'], DEFAULT_MAX_SCAN_LENGTH, 64),
     });
     const redactor = this.#redactor;
     this.#metric = new ObservedCounts(
@@ -214,17 +217,4 @@ function actionsFromEnv(
     }
   }
   return out;
-}
-
-function scanLengthFromEnv(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH?.trim();
-  if (raw === undefined || raw === '') return DEFAULT_MAX_SCAN_LENGTH;
-  const value = Number(raw);
-  if (Number.isInteger(value) && value >= 64) return value;
-  warn(
-    'OTW004',
-    `Expected OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH to be an integer of at least 64, got ${JSON.stringify(raw)}; using ${DEFAULT_MAX_SCAN_LENGTH}`,
-    'OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH',
-  );
-  return DEFAULT_MAX_SCAN_LENGTH;
 }
