@@ -28,7 +28,20 @@ export const DROP_REASONS = [
   'unencodable',
   /** Deleted unsent from the spool, oldest first, to keep it under its size. */
   'spool_full',
+  /** Left out by the sampling policy (`SamplingProcessor`), on purpose. */
+  'sampled',
+  /** Suppressed by the rate limit per template (`RateLimitProcessor`), on purpose; its summary records count them. */
+  'rate_limited',
 ] as const;
+
+/** The drops a policy made on purpose: counted like the others, but not warned about. */
+export const POLICY_DROP_REASONS = [
+  'sampled',
+  'rate_limited',
+] as const satisfies readonly DropReason[];
+
+/** Why a policy dropped a record on purpose; see {@link POLICY_DROP_REASONS}. */
+export type PolicyDropReason = (typeof POLICY_DROP_REASONS)[number];
 
 /** Why a record was dropped; see {@link DROP_REASONS}. */
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -78,6 +91,8 @@ export function noDrops(): Record<DropReason, number> {
     already_shutdown: 0,
     unencodable: 0,
     spool_full: 0,
+    sampled: 0,
+    rate_limited: 0,
   };
 }
 
@@ -123,10 +138,10 @@ export class Accounting {
     this.enqueuedBytes += bytes;
   }
 
-  /** A record was given to the pipeline and dropped at once. */
-  refuse(reason: DropReason): void {
-    this.created++;
-    this.drop(reason, 1);
+  /** Records were given to the pipeline (or to a policy before it) and dropped at once. */
+  refuse(reason: DropReason, records = 1): void {
+    this.created += records;
+    this.drop(reason, records);
   }
 
   /** Queued records leave the queue without being sent (shutdown, spool full, ...). */

@@ -1,6 +1,12 @@
 import { Console } from 'node:console';
 import { warn } from '../warnings.js';
-import { DROP_REASONS, noDrops, type DropReason, type PipelineStats } from './accounting.js';
+import {
+  DROP_REASONS,
+  noDrops,
+  POLICY_DROP_REASONS,
+  type DropReason,
+  type PipelineStats,
+} from './accounting.js';
 
 /** At most one Node.js warning about drops per this interval. */
 export const DROP_WARNING_INTERVAL_MS = 30_000;
@@ -18,7 +24,19 @@ const REASON_NAMES: Record<DropReason, string> = {
   already_shutdown: 'after shutdown',
   unencodable: 'could not be encoded',
   spool_full: 'spool full',
+  sampled: 'sampled out',
+  rate_limited: 'rate limited',
 };
+
+const isPolicyDrop = (reason: DropReason): boolean =>
+  (POLICY_DROP_REASONS as readonly DropReason[]).includes(reason);
+
+/** Drops that were not a policy's choice: the ones worth a warning. */
+function unintendedDrops(stats: PipelineStats): number {
+  let n = stats.droppedTotal;
+  for (const reason of POLICY_DROP_REASONS) n -= stats.dropped[reason];
+  return n;
+}
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
@@ -56,10 +74,11 @@ export class DropReporter {
 
   /**
    * Records were dropped: warn now, or at the end of the current interval.
-   * Drops at the shutdown deadline are left to the summary, which follows them.
+   * Drops at the shutdown deadline are left to the summary, which follows them;
+   * drops a policy chose (sampling, rate limits) are counted, not warned about.
    */
   dropped(reason: DropReason, n: number): void {
-    if (reason === 'shutdown') return;
+    if (reason === 'shutdown' || isPolicyDrop(reason)) return;
     this.#pending[reason] += n;
     this.#pendingTotal += n;
     const now = Date.now();
@@ -119,21 +138,23 @@ export class DropReporter {
 
   /**
    * When the pipeline ends (or the process does): one line on stderr if
-   * records were dropped, or wait in the spool, and that was not said yet,
-   * with the totals. Called at every end, it says each drop once.
+   * records were dropped (other than by a policy's choice), or wait in the
+   * spool, and that was not said yet, with the totals. Called at every end,
+   * it says each drop once.
    * Synchronous, so that it works in a process `exit` handler.
    */
   summarize(spoolDir?: string): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const stats = this.#stats();
-    const said = `${stats.droppedTotal}/${stats.spooled}`;
+    const unintended = unintendedDrops(stats);
+    const said = `${unintended}/${stats.spooled}`;
     if (said === this.#summarized || !this.#enabled) return;
     this.#summarized = said;
-    if (stats.droppedTotal === 0 && stats.spooled === 0) return;
+    if (unintended === 0 && stats.spooled === 0) return;
     const all = stats.created + stats.recovered;
     let line =
-      stats.droppedTotal > 0
+      unintended > 0
         ? `otel-winston: ${count(stats.droppedTotal)} of ${count(all)} log records were not delivered ` +
           `to ${this.#where} (${describeDrops(stats.dropped)}); ${count(stats.exported)} were.`
         : `otel-winston: ${count(stats.exported)} of ${count(all)} log records were delivered to ${this.#where}.`;

@@ -35,7 +35,12 @@ import {
 } from '@opentelemetry/api';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { BatchTarget } from '../batch/batch-queue.js';
-import { applyPolicy, unwrapPolicies, type PolicyRecord } from '../policies/policy-processor.js';
+import {
+  applyPolicy,
+  unwrapPolicies,
+  type PolicyRecord,
+  type RecordOrigin,
+} from '../policies/policy-processor.js';
 import { LOG_PIPELINE, type LogPipeline } from './log-pipeline.js';
 
 /** What the transport hands a record to instead of `Logger.emit()`. */
@@ -120,10 +125,11 @@ export function directSinkFor(
       return undefined;
     }
     const pipeline = end as LogPipeline;
-    const target: BatchTarget = pipeline.targetFor(
-      shared.resource as Parameters<LogPipeline['targetFor']>[0],
-      scope as Parameters<LogPipeline['targetFor']>[1],
-    );
+    const origin: RecordOrigin = {
+      resource: shared.resource as RecordOrigin['resource'],
+      instrumentationScope: scope as RecordOrigin['instrumentationScope'],
+    };
+    const target: BatchTarget = pipeline.targetFor(origin.resource, origin.instrumentationScope);
     const metrics = shared.loggerMetrics;
     const created =
       typeof metrics?.emitLog === 'function'
@@ -161,7 +167,7 @@ export function directSinkFor(
         }
         created?.();
         for (const policy of policies) {
-          if (!applyPolicy(policy, record as PolicyRecord, record.context)) return;
+          if (!applyPolicy(policy, record as PolicyRecord, record.context, origin)) return;
         }
         pipeline.emitFields(target, record as Parameters<LogPipeline['emitFields']>[1]);
       },

@@ -28,7 +28,7 @@ import {
 } from '../otlp/encode-logs.js';
 import type { ProtobufWriter } from '../otlp/protobuf-writer.js';
 import { describeError, warn } from '../warnings.js';
-import { Accounting, type PipelineStats } from './accounting.js';
+import { Accounting, type PipelineStats, type PolicyDropReason } from './accounting.js';
 import { DropReporter } from './drop-report.js';
 import {
   resolvePipelineSettings,
@@ -257,6 +257,14 @@ export class LogPipeline implements LogRecordProcessor {
   /** Where every record is now; see {@link PipelineStats}. */
   stats(): PipelineStats {
     return this.#accounting.snapshot();
+  }
+
+  /**
+   * @internal Counts `records` that a policy in front of this pipeline
+   * dropped on purpose, so that `created` still covers every record logged.
+   */
+  discard(reason: PolicyDropReason, records = 1): void {
+    this.#accounting.refuse(reason, records);
   }
 
   /** Encodes the record into its batch. Never throws. */

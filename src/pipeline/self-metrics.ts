@@ -41,6 +41,8 @@ const PROCESSOR_DROPS: readonly DropReason[] = [
   'already_shutdown',
   'unencodable',
   'spool_full',
+  'sampled',
+  'rate_limited',
 ];
 
 /** The pipeline's and its exporter's identity in the metrics. */

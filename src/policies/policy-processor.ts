@@ -15,18 +15,53 @@
  * (`src/pipeline/fast-path.ts`). Through `Logger.emit()` the same policies
  * run in {@link PolicyProcessor.onEmit}.
  */
-import type { Attributes, Context } from '@opentelemetry/api';
-import type { AnyValue } from '../transport/any-value.js';
+import {
+  ROOT_CONTEXT,
+  trace,
+  type Attributes,
+  type Context,
+  type HrTime,
+  type SeverityNumber,
+  type SpanContext,
+} from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import type { PolicyDropReason } from '../pipeline/accounting.js';
+import { LOG_PIPELINE } from '../pipeline/log-pipeline.js';
+import type { AnyValue } from '../transport/any-value.js';
 import { describeError, warn } from '../warnings.js';
 
 /** Marks a {@link PolicyProcessor}, across the CommonJS and ESM copies of this package. */
 export const LOG_POLICY = Symbol.for('otel-winston.log-policy.v1');
 
-/** The parts of a record a policy reads and may replace. */
+/** The parts of a record a policy reads, and the two it may replace. */
 export interface PolicyRecord {
   body?: AnyValue;
   attributes?: Attributes;
+  readonly severityNumber?: SeverityNumber | undefined;
+  readonly severityText?: string | undefined;
+}
+
+/** Where a record comes from: its resource and logger (instrumentation scope). */
+export interface RecordOrigin {
+  readonly resource: Resource;
+  readonly instrumentationScope: InstrumentationScope;
+}
+
+/** A record a policy makes itself (a rate limit's summary), for {@link PolicyProcessor.emitOwn}. */
+export interface OwnRecord {
+  readonly body: string;
+  readonly severityNumber: SeverityNumber;
+  readonly severityText: string;
+  readonly attributes: Attributes;
+  /** The trace the record links to, if any. */
+  readonly spanContext: SpanContext | undefined;
+}
+
+/** The part of a pipeline a policy counts its drops in. */
+interface DiscardTarget {
+  discard(reason: PolicyDropReason, records: number): void;
 }
 
 /** A policy: a processor that applies itself to each record and passes it on, or not. */
@@ -34,6 +69,8 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
   readonly [LOG_POLICY] = true;
   /** The processor each record goes to next. */
   readonly next: LogRecordProcessor;
+  /** The pipeline at the end of the chain, which counts this policy's drops; `null` when there is none. */
+  #counter: DiscardTarget | null | undefined;
 
   protected constructor(next: LogRecordProcessor) {
     this.next = next;
@@ -41,17 +78,61 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
 
   /**
    * Applies the policy to `record`, replacing its `body` or `attributes`
-   * (never changing the values in place); false drops the record. Should
-   * not throw; if it does, {@link applyPolicy} masks the record.
+   * (never changing the values in place); false drops the record, which the
+   * policy counts with {@link PolicyProcessor.countDrop}. Should not throw;
+   * if it does, {@link applyPolicy} masks the record.
    */
-  abstract applyTo(record: PolicyRecord, context: Context | undefined): boolean;
+  abstract applyTo(
+    record: PolicyRecord,
+    context: Context | undefined,
+    origin: RecordOrigin,
+  ): boolean;
+
+  /**
+   * Counts `records` this policy dropped in the accounting of the
+   * `LogPipeline` the chain ends in (`stats().dropped[reason]`), so that
+   * every record logged is still either delivered or counted. A chain that
+   * ends elsewhere has only the policy's own counts.
+   */
+  protected countDrop(reason: PolicyDropReason, records = 1): void {
+    if (this.#counter === undefined) {
+      const { end } = unwrapPolicies(this.next);
+      this.#counter =
+        (end as { [LOG_PIPELINE]?: unknown })[LOG_PIPELINE] === true
+          ? (end as unknown as DiscardTarget)
+          : null;
+    }
+    this.#counter?.discard(reason, records);
+  }
+
+  /**
+   * Sends a record the policy made itself to the rest of the chain, as a
+   * record of `origin`'s resource and logger, timestamped now.
+   */
+  protected emitOwn(record: OwnRecord, origin: RecordOrigin): void {
+    const now = Date.now();
+    const time: HrTime = [Math.floor(now / 1000), (now % 1000) * 1e6];
+    const own = new OwnLogRecord(time, origin, record);
+    const context =
+      record.spanContext === undefined
+        ? ROOT_CONTEXT
+        : trace.setSpanContext(ROOT_CONTEXT, record.spanContext);
+    try {
+      this.next.onEmit(own, context);
+    } catch (error) {
+      // From a timer too: it must not reach the app.
+      warn('OTW019', `a log policy's own record could not be passed on: ${describeError(error)}`);
+    }
+  }
 
   onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
     const view: PolicyRecord = {
       body: logRecord.body as AnyValue | undefined,
       attributes: logRecord.attributes,
+      severityNumber: logRecord.severityNumber,
+      severityText: logRecord.severityText,
     };
-    if (!applyPolicy(this, view, context)) return;
+    if (!applyPolicy(this, view, context, logRecord)) return;
     if (view.body !== logRecord.body) logRecord.setBody(view.body as AnyValue);
     if (view.attributes !== logRecord.attributes && view.attributes !== undefined) {
       // The SDK record's attributes are a plain object it owns: bring it to the new one.
@@ -80,9 +161,10 @@ export function applyPolicy(
   policy: PolicyProcessor,
   record: PolicyRecord,
   context: Context | undefined,
+  origin: RecordOrigin,
 ): boolean {
   try {
-    return policy.applyTo(record, context);
+    return policy.applyTo(record, context, origin);
   } catch (error) {
     warn(
       'OTW019',
@@ -111,4 +193,63 @@ export function unwrapPolicies(processor: LogRecordProcessor): {
     at = at.next;
   }
   return { policies, end: at };
+}
+
+/** A record made by a policy, in the shape every log processor reads. */
+class OwnLogRecord implements ReadWriteLogRecord {
+  readonly hrTime: HrTime;
+  readonly hrTimeObserved: HrTime;
+  readonly spanContext: SpanContext | undefined;
+  readonly resource: Resource;
+  readonly instrumentationScope: InstrumentationScope;
+  readonly attributes: Attributes;
+  severityText: string | undefined;
+  severityNumber: SeverityNumber | undefined;
+  body: AnyValue | undefined;
+  eventName: string | undefined;
+  readonly droppedAttributesCount = 0;
+
+  constructor(time: HrTime, origin: RecordOrigin, record: OwnRecord) {
+    this.hrTime = time;
+    this.hrTimeObserved = time;
+    this.spanContext = record.spanContext;
+    this.resource = origin.resource;
+    this.instrumentationScope = origin.instrumentationScope;
+    this.attributes = { ...record.attributes };
+    this.severityText = record.severityText;
+    this.severityNumber = record.severityNumber;
+    this.body = record.body;
+  }
+
+  setAttribute(key: string, value?: AnyValue): this {
+    if (value === undefined) delete (this.attributes as Record<string, unknown>)[key];
+    else (this.attributes as Record<string, unknown>)[key] = value;
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const [key, value] of Object.entries(attributes))
+      this.setAttribute(key, value as AnyValue);
+    return this;
+  }
+
+  setBody(body: AnyValue): this {
+    this.body = body;
+    return this;
+  }
+
+  setEventName(eventName: string): this {
+    this.eventName = eventName;
+    return this;
+  }
+
+  setSeverityNumber(severityNumber: SeverityNumber): this {
+    this.severityNumber = severityNumber;
+    return this;
+  }
+
+  setSeverityText(severityText: string): this {
+    this.severityText = severityText;
+    return this;
+  }
 }

@@ -1,4 +1,4 @@
-import { context, type Context } from '@opentelemetry/api';
+import { context, createContextKey, type Context } from '@opentelemetry/api';
 import { inspect } from 'node:util';
 import { getRequestContext, type RequestContext } from '../context/request-context.js';
 
@@ -43,6 +43,39 @@ const CONTRIB_CONTEXT = Symbol.for('opentelemetry.js.contrib.winston.context');
 
 const SPLAT = Symbol.for('splat');
 
+/**
+ * The context key of a call's message template: the format string winston
+ * was given (`'user %s signed in'`) before `format.splat()` fills it in.
+ * `createContextKey` keys by `Symbol.for`, so every copy of this package
+ * shares it.
+ */
+const MESSAGE_TEMPLATE = createContextKey('otel-winston.message-template.v1');
+
+/** The message template captured at the call whose context is `ctx`, if it had one. */
+export function messageTemplateOf(ctx: Context | undefined): string | undefined {
+  const template = ctx?.getValue(MESSAGE_TEMPLATE);
+  return typeof template === 'string' ? template : undefined;
+}
+
+/**
+ * The context of a call: the active one, with the message template when the
+ * call has one (a format string with `%` and arguments for it), which only
+ * `logger.write(info)` still sees: winston formats the message later.
+ */
+function callContext(info: object): Context {
+  const active = context.active();
+  try {
+    const message = (info as { message?: unknown }).message;
+    if (typeof message !== 'string' || !message.includes('%')) return active;
+    const splat = (info as { [SPLAT]?: unknown })[SPLAT];
+    if (!Array.isArray(splat) || splat.length === 0) return active;
+    return active.setValue(MESSAGE_TEMPLATE, message);
+  } catch {
+    // A hostile info: no template.
+    return active;
+  }
+}
+
 function splatErrorOf(info: object): Error | undefined {
   try {
     const splat = (info as { [SPLAT]?: unknown })[SPLAT];
@@ -85,7 +118,7 @@ function infoErrorOf(info: object, logged: Error | undefined): Error | undefined
  */
 export function captureCall(info: object, logged?: Error): CapturedCall {
   return new CapturedCall(
-    context.active(),
+    callContext(info),
     getRequestContext(),
     Date.now(),
     infoErrorOf(info, logged),

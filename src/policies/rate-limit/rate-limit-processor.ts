@@ -1,0 +1,282 @@
+import {
+  isSpanContextValid,
+  SeverityNumber,
+  trace,
+  type Context,
+  type SpanContext,
+} from '@opentelemetry/api';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { checkInteger, invalidOption } from '../../errors.js';
+import { readIntegerEnv } from '../../limits.js';
+import { readMillisEnv } from '../../telemetry/env.js';
+import { PolicyProcessor, type PolicyRecord, type RecordOrigin } from '../policy-processor.js';
+import { templateOf } from './message-template.js';
+
+/** Options of {@link RateLimitProcessor}. */
+export interface RateLimitOptions {
+  /** The processor each record (and each summary) goes to. */
+  readonly next: LogRecordProcessor;
+  /**
+   * Records of one template let through per interval, on average; 0 turns
+   * the limit off.
+   * @default `OTEL_WINSTON_LOGS_RATE_LIMIT`, else 0 (off)
+   */
+  readonly recordsPerInterval?: number;
+  /**
+   * The interval of the rate, and of the summaries.
+   * @default `OTEL_WINSTON_LOGS_RATE_LIMIT_INTERVAL_MS`, else 10000
+   */
+  readonly intervalMillis?: number;
+  /**
+   * Records of one template let through at once after a quiet spell: the bucket's size.
+   * @default `OTEL_WINSTON_LOGS_RATE_LIMIT_BURST`, else `recordsPerInterval`
+   */
+  readonly burst?: number;
+  /**
+   * Templates tracked at once; past it the least recently seen is forgotten
+   * (its pending summary sent first). About 0.6 KiB each with a long template.
+   * @default `OTEL_WINSTON_LOGS_RATE_LIMIT_MAX_KEYS`, else 10000
+   */
+  readonly maxKeys?: number;
+}
+
+/** What a {@link RateLimitProcessor} did so far. */
+export interface RateLimitCounts {
+  /** Records let through. */
+  readonly passed: number;
+  /** Records suppressed. */
+  readonly suppressed: number;
+  /** Summary records sent; their counts add up to `suppressed` once none is pending. */
+  readonly summaries: number;
+  /** Suppressed records the summaries sent so far account for. */
+  readonly summarized: number;
+  /** Templates tracked now. */
+  readonly keys: number;
+}
+
+/** The attribute of a summary record with the number of records it stands for. */
+export const ATTR_SUPPRESSED_COUNT = 'otel_winston.rate_limit.suppressed';
+/** The attribute of a summary record with the template it stands for. */
+export const ATTR_SUPPRESSED_TEMPLATE = 'otel_winston.rate_limit.template';
+
+export const DEFAULT_RATE_LIMIT_INTERVAL_MS = 10_000;
+export const DEFAULT_RATE_LIMIT_MAX_KEYS = 10_000;
+
+/** One template's token bucket, and what it suppressed since its last summary. */
+interface Bucket {
+  readonly template: string;
+  tokens: number;
+  /** When `tokens` was last brought up to date (ms). */
+  refilled: number;
+  suppressed: number;
+  severityNumber: number;
+  severityText: string | undefined;
+  /** The trace of the last suppressed record, for the summary's link. */
+  span: SpanContext | undefined;
+  origin: RecordOrigin | undefined;
+}
+
+/**
+ * Limits records per message template with a token bucket each, off unless
+ * configured. At the end of each interval in which a template had records
+ * suppressed, one summary record goes on in their place:
+ * `suppressed 1,234 records like 'GET /orders/# failed' in the last 10 s`,
+ * at the highest severity among them, with the count in
+ * `otel_winston.rate_limit.suppressed` and the trace of the last one as its
+ * own. The `LogPipeline` the chain ends in counts the suppressed records
+ * (`rate_limited`); the summaries' counts add up to that number exactly.
+ *
+ * ```ts
+ * new RateLimitProcessor({ next: pipeline, recordsPerInterval: 100 }); // per 10 s per template
+ * ```
+ */
+export class RateLimitProcessor extends PolicyProcessor {
+  readonly #rate: number;
+  readonly #burst: number;
+  readonly #intervalMillis: number;
+  readonly #maxKeys: number;
+  /** Buckets by template, least recently seen first. */
+  readonly #buckets = new Map<string, Bucket>();
+  /** Buckets with suppressed records not yet summarized. */
+  readonly #pending = new Set<Bucket>();
+  #timer: NodeJS.Timeout | undefined;
+  #passed = 0;
+  #suppressed = 0;
+  #summaries = 0;
+  #summarized = 0;
+
+  constructor(
+    options: RateLimitOptions,
+    env: Readonly<Record<string, string | undefined>> = process.env,
+  ) {
+    const o = validateRateLimitOptions(options);
+    super(o.next);
+    const perInterval =
+      o.recordsPerInterval ?? readIntegerEnv(env, ['OTEL_WINSTON_LOGS_RATE_LIMIT'], 0, 0);
+    this.#intervalMillis =
+      o.intervalMillis ??
+      readMillisEnv(
+        env,
+        'OTEL_WINSTON_LOGS_RATE_LIMIT_INTERVAL_MS',
+        DEFAULT_RATE_LIMIT_INTERVAL_MS,
+      );
+    this.#burst =
+      o.burst ?? readIntegerEnv(env, ['OTEL_WINSTON_LOGS_RATE_LIMIT_BURST'], perInterval, 1);
+    this.#rate = perInterval / this.#intervalMillis;
+    this.#maxKeys =
+      o.maxKeys ??
+      readIntegerEnv(
+        env,
+        ['OTEL_WINSTON_LOGS_RATE_LIMIT_MAX_KEYS'],
+        DEFAULT_RATE_LIMIT_MAX_KEYS,
+        1,
+      );
+  }
+
+  /** Whether this processor would ever drop a record; a chain may leave it out when not. */
+  get active(): boolean {
+    return this.#rate > 0;
+  }
+
+  counts(): RateLimitCounts {
+    return {
+      passed: this.#passed,
+      suppressed: this.#suppressed,
+      summaries: this.#summaries,
+      summarized: this.#summarized,
+      keys: this.#buckets.size,
+    };
+  }
+
+  applyTo(record: PolicyRecord, context: Context | undefined, origin: RecordOrigin): boolean {
+    if (this.#rate === 0) {
+      this.#passed++;
+      return true;
+    }
+    const template = templateOf(record.body, context);
+    const now = Date.now();
+    let bucket = this.#buckets.get(template);
+    if (bucket === undefined) {
+      bucket = {
+        template,
+        tokens: this.#burst,
+        refilled: now,
+        suppressed: 0,
+        severityNumber: 0,
+        severityText: undefined,
+        span: undefined,
+        origin: undefined,
+      };
+      if (this.#buckets.size >= this.#maxKeys) this.#forgetOldest();
+    } else {
+      // Least recently seen first: seen now, it moves to the end.
+      this.#buckets.delete(template);
+      bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.refilled) * this.#rate);
+      bucket.refilled = now;
+    }
+    this.#buckets.set(template, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      this.#passed++;
+      return true;
+    }
+    this.#suppress(bucket, record, context, origin);
+    return false;
+  }
+
+  #suppress(
+    bucket: Bucket,
+    record: PolicyRecord,
+    context: Context | undefined,
+    origin: RecordOrigin,
+  ): void {
+    bucket.suppressed++;
+    this.#suppressed++;
+    const severity = record.severityNumber ?? SeverityNumber.UNSPECIFIED;
+    if (bucket.severityText === undefined || severity > bucket.severityNumber) {
+      bucket.severityNumber = severity;
+      bucket.severityText = record.severityText ?? '';
+    }
+    const span = context === undefined ? undefined : trace.getSpanContext(context);
+    if (span !== undefined && isSpanContextValid(span)) bucket.span = span;
+    bucket.origin = origin;
+    this.#pending.add(bucket);
+    this.countDrop('rate_limited');
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#summarizePending();
+      }, this.#intervalMillis);
+      this.#timer.unref();
+    }
+  }
+
+  /** Forgets the least recently seen template, summarizing what it suppressed first. */
+  #forgetOldest(): void {
+    const oldest = this.#buckets.values().next().value;
+    if (oldest === undefined) return;
+    this.#buckets.delete(oldest.template);
+    if (this.#pending.delete(oldest)) this.#summarize(oldest);
+  }
+
+  #summarizePending(): void {
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const bucket of pending) this.#summarize(bucket);
+  }
+
+  #summarize(bucket: Bucket): void {
+    const { suppressed: n, origin, span, severityNumber, severityText = '' } = bucket;
+    bucket.suppressed = 0;
+    bucket.severityNumber = 0;
+    bucket.severityText = undefined;
+    bucket.span = undefined;
+    bucket.origin = undefined;
+    if (n === 0 || origin === undefined) return;
+    this.#summaries++;
+    this.#summarized += n;
+    const seconds = Math.round(this.#intervalMillis / 100) / 10;
+    this.emitOwn(
+      {
+        body: `suppressed ${n.toLocaleString('en-US')} records like '${bucket.template}' in the last ${seconds} s`,
+        severityNumber: severityNumber as SeverityNumber,
+        severityText,
+        attributes: {
+          [ATTR_SUPPRESSED_COUNT]: n,
+          [ATTR_SUPPRESSED_TEMPLATE]: bucket.template,
+        },
+        spanContext: span,
+      },
+      origin,
+    );
+  }
+
+  /** Sends the summaries still pending, then flushes the rest of the chain. */
+  override forceFlush(): Promise<void> {
+    this.#summarizePending();
+    return super.forceFlush();
+  }
+
+  override shutdown(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#summarizePending();
+    return super.shutdown();
+  }
+}
+
+function validateRateLimitOptions(options: unknown): RateLimitOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption('options', 'an object with `next`', options);
+  }
+  const o = options as RateLimitOptions;
+  const next = o.next as { onEmit?: unknown } | undefined;
+  if (typeof next !== 'object' || next === null || typeof next.onEmit !== 'function') {
+    throw invalidOption('next', 'a LogRecordProcessor', o.next);
+  }
+  checkInteger('recordsPerInterval', o.recordsPerInterval, 0, Number.MAX_SAFE_INTEGER);
+  checkInteger('intervalMillis', o.intervalMillis, 1, 2_147_483_647);
+  checkInteger('burst', o.burst, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger('maxKeys', o.maxKeys, 1, Number.MAX_SAFE_INTEGER);
+  return o;
+}
