@@ -33,7 +33,24 @@ export type { WarningCode } from './warnings.js';
 export { LogPipeline } from './pipeline/log-pipeline.js';
 export type { LogPipelineOptions, OtlpProtocol } from './pipeline/options.js';
 export { PolicyProcessor } from './policies/policy-processor.js';
-export type { PolicyRecord } from './policies/policy-processor.js';
+export type { OwnRecord, PolicyRecord, RecordOrigin } from './policies/policy-processor.js';
+export { SamplingProcessor } from './policies/sampling/sampling-processor.js';
+export type {
+  SamplingCounts,
+  SamplingOptions,
+  SeverityBand,
+} from './policies/sampling/sampling-processor.js';
+export { RateLimitProcessor } from './policies/rate-limit/rate-limit-processor.js';
+export type {
+  RateLimitCounts,
+  RateLimitOptions,
+} from './policies/rate-limit/rate-limit-processor.js';
+export { LogMetricsProcessor } from './policies/metrics/log-metrics-processor.js';
+export type {
+  LogMetricDeclaration,
+  LogMetricMatch,
+  LogMetricsOptions,
+} from './policies/metrics/log-metrics-processor.js';
 export { RedactionProcessor } from './policies/redaction/redaction-processor.js';
 export type { RedactionOptions } from './policies/redaction/redaction-processor.js';
 export type { RedactAction } from './policies/redaction/redactor.js';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { parse } from 'yaml';
-import { LogPipeline } from '../../src/index.js';
+import { SeverityNumber } from '@opentelemetry/api';
+import { LogMetricsProcessor, LogPipeline } from '../../src/index.js';
 import { goTool, ROOT } from '../helpers/collector.js';
 import {
   prometheusLabelName,
@@ -128,6 +129,74 @@ async function collectPipelineMetrics(): Promise<MetricData[]> {
   await collect();
   await meterProvider.shutdown();
   return metrics;
+}
+
+/** The metrics of the record counter (`LogMetricsProcessor`), collected in-process. */
+async function collectLogRecordMetrics(): Promise<MetricData[]> {
+  const reader = new CollectingReader();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const counter = new LogMetricsProcessor(
+    {
+      next: { onEmit: () => {}, forceFlush: async () => {}, shutdown: async () => {} },
+      meterProvider,
+    },
+    {},
+  );
+  const logger = new LoggerProvider({ processors: [counter] }).getLogger('stack-config-test');
+  logger.emit({ body: 'ok', severityNumber: SeverityNumber.INFO });
+  logger.emit({ body: 'failed', severityNumber: SeverityNumber.ERROR });
+  const { resourceMetrics, errors } = await reader.collect();
+  expect(errors).to.deep.equal([]);
+  await meterProvider.shutdown();
+  return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+}
+
+/** Series name → label names, as Prometheus stores `metrics` with `resourceLabels`. */
+function seriesOf(metrics: MetricData[], resourceLabels: string[]): Map<string, Set<string>> {
+  const series = new Map<string, Set<string>>();
+  for (const metric of metrics) {
+    for (const [name, labels] of prometheusSeries(metric, resourceLabels)) {
+      const known = series.get(name) ?? new Set();
+      for (const label of labels) known.add(label);
+      series.set(name, known);
+    }
+  }
+  return series;
+}
+
+/**
+ * Checks that every query of `panels` selects some of `series`, with labels
+ * they have, and groups only by labels they have. Returns the selectors checked.
+ */
+function checkQueries(panels: DashboardPanel[], series: Map<string, Set<string>>): number {
+  const names = [...series.keys()];
+  let checked = 0;
+  for (const panel of panels) {
+    for (const target of panel.targets!) {
+      const { selectors, grouping } = queryNames(target.expr);
+      expect(selectors, target.expr).to.not.be.empty;
+      const queryLabels = new Set<string>();
+      for (const selector of selectors) {
+        const matched = names.filter(selector.matchesName);
+        expect(matched, `${panel.title}: ${selector.text} selects none of ${names.join(', ')}`).to
+          .not.be.empty;
+        const labels = new Set(matched.flatMap((name) => [...series.get(name)!]));
+        for (const label of selector.labels) {
+          expect(labels.has(label), `${panel.title}: ${selector.text}: no label ${label}`).to.equal(
+            true,
+          );
+        }
+        for (const label of labels) queryLabels.add(label);
+        checked++;
+      }
+      for (const label of grouping) {
+        expect(queryLabels.has(label), `${panel.title}: ${target.expr}: by ${label}`).to.equal(
+          true,
+        );
+      }
+    }
+  }
+  return checked;
 }
 
 describe('the local stack: collector configuration, builder manifest, compose file, Grafana provisioning', function () {
@@ -440,14 +509,7 @@ describe('the local stack: collector configuration, builder manifest, compose fi
       let series: Map<string, Set<string>>;
 
       before(async () => {
-        series = new Map();
-        for (const metric of await collectPipelineMetrics()) {
-          for (const [name, labels] of prometheusSeries(metric, resourceLabels)) {
-            const known = series.get(name) ?? new Set();
-            for (const label of labels) known.add(label);
-            series.set(name, known);
-          }
-        }
+        series = seriesOf(await collectPipelineMetrics(), resourceLabels);
       });
 
       it('has the panels a team running the pipeline needs, each on Prometheus and filtered by the service', () => {
@@ -565,37 +627,42 @@ describe('the local stack: collector configuration, builder manifest, compose fi
         expect(names.some(queryNames('otel_sdk_log_created').selectors[0]!.matchesName)).to.equal(
           false,
         );
-        let checked = 0;
+        expect(checkQueries(panels, series)).to.be.greaterThan(10);
+      });
+    });
+
+    describe('the "Logs as metrics (SDK)" row', () => {
+      const panels = rowPanels(dashboard.panels, 'Logs as metrics (SDK)');
+      let series: Map<string, Set<string>>;
+      before(async () => {
+        const promoted = yaml<{ otlp: { promote_resource_attributes: string[] } }>(
+          'stack/prometheus/prometheus.yml',
+        ).otlp.promote_resource_attributes.map(prometheusLabelName);
+        series = seriesOf(await collectLogRecordMetrics(), ['job', 'instance', ...promoted]);
+      });
+
+      it('counts records by severity and errors by logger, on Prometheus, filtered by the service', () => {
+        expect(panels.map((p) => p.title)).to.deep.equal([
+          'Log records per second, by severity (metric)',
+          'Error records per minute, by logger (metric)',
+        ]);
+        expect([...series.keys()]).to.deep.equal(['otel_winston_log_records_total']);
         for (const panel of panels) {
+          expect(panel.datasource!.uid, panel.title).to.equal('prometheus');
           for (const target of panel.targets!) {
-            const { selectors, grouping } = queryNames(target.expr);
-            expect(selectors, target.expr).to.not.be.empty;
-            const queryLabels = new Set<string>();
-            for (const selector of selectors) {
-              const matched = names.filter(selector.matchesName);
-              expect(
-                matched,
-                `${panel.title}: ${selector.text} selects none of ${names.join(', ')}`,
-              ).to.not.be.empty;
-              const labels = new Set(matched.flatMap((name) => [...series.get(name)!]));
-              for (const label of selector.labels) {
-                expect(
-                  labels.has(label),
-                  `${panel.title}: ${selector.text}: no label ${label}`,
-                ).to.equal(true);
-              }
-              for (const label of labels) queryLabels.add(label);
-              checked++;
-            }
-            for (const label of grouping) {
-              expect(
-                queryLabels.has(label),
-                `${panel.title}: ${target.expr}: by ${label}`,
-              ).to.equal(true);
+            for (const selector of queryNames(target.expr).selectors) {
+              expect(selector.text, panel.title).to.include('job=~"(.+/)?$service"');
             }
           }
         }
-        expect(checked).to.be.greaterThan(10);
+      });
+
+      it('queries only the series the record counter emits, and only labels it has', () => {
+        expect(checkQueries(panels, series)).to.equal(2);
+        expect([...series.get('otel_winston_log_records_total')!]).to.include.members([
+          'otel_winston_log_severity',
+          'otel_winston_logger_name',
+        ]);
       });
     });
   });

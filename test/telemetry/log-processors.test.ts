@@ -1,7 +1,12 @@
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { expect } from 'chai';
 import { LogPipeline } from '../../src/pipeline/log-pipeline.js';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { LogMetricsProcessor } from '../../src/policies/metrics/log-metrics-processor.js';
+import { unwrapPolicies } from '../../src/policies/policy-processor.js';
+import { RateLimitProcessor } from '../../src/policies/rate-limit/rate-limit-processor.js';
 import { RedactionProcessor } from '../../src/policies/redaction/redaction-processor.js';
+import { SamplingProcessor } from '../../src/policies/sampling/sampling-processor.js';
 import { logProcessorsFromEnv } from '../../src/telemetry/log-processors.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
 import { useDiagCapture } from '../helpers/diag.js';
@@ -21,18 +26,40 @@ describe('telemetry: the log processors the preload installs', () => {
     await receiver.close();
   });
 
-  it('by default: the pipeline behind redaction, the one processor (so the fast path holds)', async () => {
+  /** The classes of the policies in front of the one processor, and what they end in. */
+  const chainOf = (processor: LogRecordProcessor) => {
+    const { policies, end } = unwrapPolicies(processor);
+    return { policies: policies.map((p) => p.constructor), end };
+  };
+
+  it('by default: the pipeline behind redaction and the record counter, the one processor (so the fast path holds)', async () => {
     const logs = logProcessorsFromEnv({})!;
     expect(logs.processors).to.have.length(1);
-    const [first] = logs.processors;
-    expect(first).to.be.instanceOf(RedactionProcessor);
-    expect((first as RedactionProcessor).next).to.equal(logs.pipeline);
     expect(logs.pipeline).to.be.instanceOf(LogPipeline);
-    await first!.shutdown();
+    expect(chainOf(logs.processors[0]!)).to.deep.equal({
+      policies: [RedactionProcessor, LogMetricsProcessor],
+      end: logs.pipeline,
+    });
+    await logs.processors[0]!.shutdown();
   });
 
-  it('OTEL_WINSTON_REDACT=off: the pipeline alone', async () => {
-    const logs = logProcessorsFromEnv({ OTEL_WINSTON_REDACT: 'off' })!;
+  it('every policy on, in the pipeline’s order: redaction, metrics, sampling, rate limits', async () => {
+    const logs = logProcessorsFromEnv({
+      OTEL_WINSTON_LOGS_SAMPLER_RATIO: '0.5',
+      OTEL_WINSTON_LOGS_RATE_LIMIT: '100',
+    })!;
+    expect(chainOf(logs.processors[0]!)).to.deep.equal({
+      policies: [RedactionProcessor, LogMetricsProcessor, SamplingProcessor, RateLimitProcessor],
+      end: logs.pipeline,
+    });
+    await logs.processors[0]!.shutdown();
+  });
+
+  it('OTEL_WINSTON_REDACT=off and OTEL_WINSTON_LOG_METRICS=off: the pipeline alone', async () => {
+    const logs = logProcessorsFromEnv({
+      OTEL_WINSTON_REDACT: 'off',
+      OTEL_WINSTON_LOG_METRICS: 'off',
+    })!;
     expect(logs.processors).to.deep.equal([logs.pipeline]);
     await logs.pipeline!.shutdown();
   });

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { DecodedLogRecord } from '../../src/otlp/decode-logs.js';
 import { startOtlpReceiver } from '../../src/testing/index.js';
 import { spawnPreloaded, startPreloadedApp } from '../helpers/preload-app.js';
@@ -209,6 +211,91 @@ describe('preload: redaction before records leave the process (real child proces
     expect(hashed[2]!.attributes['exception.message']).to.equal(
       `card **** declined for ${login.slice(9)}`,
     );
+  });
+});
+
+describe('preload: sampling, rate limits and metrics from logs, from the environment (real child processes)', function () {
+  this.timeout(30_000);
+  it('suppresses a flood into one summary, drops sampled-out records without a warning, and counts every record in a metric', async () => {
+    const receiver = await startOtlpReceiver();
+    // The metrics, as OTLP/JSON, to a loopback server of their own.
+    const metricBodies: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += String(chunk)));
+      req.on('end', () => {
+        metricBodies.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const app = spawnPreloaded(['--require', REGISTER], 'policies.cjs', receiver.url, {
+        OTEL_WINSTON_LOGS_RATE_LIMIT: '5',
+        OTEL_WINSTON_LOGS_SAMPLER_RATIO: 'debug=0',
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `http://127.0.0.1:${port}/v1/metrics`,
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+      });
+      const { code } = await app.exited();
+      expect(code, app.stderr()).to.equal(0);
+      expect(receiver.logs.map((r) => r.body)).to.deep.equal([
+        'job 0 done',
+        'job 1 done',
+        'job 2 done',
+        'job 3 done',
+        'job 4 done',
+        'payment failed',
+        'payment failed',
+        "suppressed 45 records like 'job %d done' in the last 10 s",
+      ]);
+      expect(receiver.logs[7]!.attributes).to.deep.include({
+        'otel_winston.rate_limit.suppressed': 45,
+      });
+      // Drops by policy are counted, not warned about: no OTW014, no exit summary line.
+      expect(app.stderr()).not.to.match(/OTW014|not delivered/);
+      const counted = new Map<string, number>();
+      for (const body of metricBodies) {
+        const parsed = JSON.parse(body) as {
+          resourceMetrics: {
+            scopeMetrics: {
+              metrics: {
+                name: string;
+                sum?: {
+                  dataPoints: {
+                    asInt?: string | number;
+                    attributes: { key: string; value: { stringValue?: string } }[];
+                  }[];
+                };
+              }[];
+            }[];
+          }[];
+        };
+        for (const rm of parsed.resourceMetrics) {
+          for (const sm of rm.scopeMetrics) {
+            for (const m of sm.metrics) {
+              if (m.name !== 'otel_winston.log.records') continue;
+              for (const p of m.sum!.dataPoints) {
+                const attrs = Object.fromEntries(
+                  p.attributes.map((a) => [a.key, a.value.stringValue]),
+                );
+                // Cumulative: the last export has the totals.
+                counted.set(
+                  `${attrs['otel_winston.logger.name']}/${attrs['otel_winston.log.severity']}`,
+                  Number(p.asInt),
+                );
+              }
+            }
+          }
+        }
+      }
+      expect(counted.get('otel-winston/INFO')).to.equal(50);
+      expect(counted.get('otel-winston/DEBUG')).to.equal(10);
+      expect(counted.get('otel-winston/ERROR')).to.equal(2);
+    } finally {
+      server.close();
+      await receiver.close();
+    }
   });
 });
 

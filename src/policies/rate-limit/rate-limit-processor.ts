@@ -34,7 +34,9 @@ export interface RateLimitOptions {
   readonly burst?: number;
   /**
    * Templates tracked at once; past it the least recently seen is forgotten
-   * (its pending summary sent first). About 0.6 KiB each with a long template.
+   * (its pending summary sent first). Each costs about 0.6 KiB with a
+   * 40-character template and 1 KiB with a 200-character one (the longest kept):
+   * at most about 10 MiB at the default.
    * @default `OTEL_WINSTON_LOGS_RATE_LIMIT_MAX_KEYS`, else 10000
    */
   readonly maxKeys?: number;
