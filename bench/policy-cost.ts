@@ -4,16 +4,25 @@
  * captured once, then `applyTo()` runs on it a million times, and the best
  * of five passes is kept (the least disturbed by the machine). The whole
  * pipelines' runs cannot resolve a cost of a few percent on a shared
- * machine; this can. Run in its own process by `transport.bench.ts`, which
- * prints `{ "redaction": <ns per record> }` on stdout.
+ * machine; this can. Run in its own process by `transport.bench.ts`; prints
+ * `{ "<policy>": <ns per record>, ... }` on stdout, for {@link POLICY_COSTS}:
+ * each policy as configured there, on a record that it keeps.
  */
+import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { randomBytes } from 'node:crypto';
 import winston from 'winston';
 import {
+  LogMetricsProcessor,
   OtelTransport,
+  RateLimitProcessor,
   RedactionProcessor,
   runWithRequestContext,
+  SamplingProcessor,
+  type PolicyProcessor,
   type PolicyRecord,
+  type RecordOrigin,
 } from 'otel-winston';
 
 const PASSES = 5;
@@ -27,6 +36,8 @@ function benchmarkRecord(): PolicyRecord {
       captured = {
         body: record.body as PolicyRecord['body'],
         attributes: { ...record.attributes },
+        severityNumber: record.severityNumber,
+        severityText: record.severityText,
       };
     },
     forceFlush: () => Promise.resolve(),
@@ -66,6 +77,40 @@ const noop: LogRecordProcessor = {
   forceFlush: () => Promise.resolve(),
   shutdown: () => Promise.resolve(),
 };
+const origin: RecordOrigin = {
+  resource: resourceFromAttributes({ 'service.name': 'bench' }),
+  instrumentationScope: { name: 'otel-winston' },
+};
+const inTrace = trace.setSpanContext(ROOT_CONTEXT, {
+  traceId: '5b8efff798038103d269b633813fc60c',
+  spanId: 'eee19b7ec3c1b174',
+  traceFlags: TraceFlags.SAMPLED,
+});
+
+/** 1,024 contexts, each in a trace of its own: no decision can be reused from the record before. */
+const traces = Array.from({ length: 1024 }, () =>
+  trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    traceFlags: TraceFlags.SAMPLED,
+  }),
+);
+
+/** `policy.applyTo()` on a fresh view of the benchmark record, in `context` (or each of `contexts` in turn). */
+function cost(policy: PolicyProcessor, context: Context | undefined | readonly Context[]): number {
+  let i = 0;
+  return nanosPerCall(() => {
+    const ctx = Array.isArray(context) ? context[i++ & 1023] : (context as Context | undefined);
+    const view: PolicyRecord = {
+      body: record.body,
+      attributes: record.attributes,
+      severityNumber: record.severityNumber,
+      severityText: record.severityText,
+    };
+    policy.applyTo(view, ctx, origin);
+  });
+}
+
 const redaction = new RedactionProcessor({ next: noop }, {});
 let kept = 0;
 const redactionNs = nanosPerCall(() => {
@@ -73,4 +118,15 @@ const redactionNs = nanosPerCall(() => {
   if (redaction.applyTo(view, undefined) && view.attributes === record.attributes) kept++;
 });
 if (kept !== PASSES * CALLS) throw new Error('the benchmark record was changed by redaction');
-process.stdout.write(`${JSON.stringify({ redaction: redactionNs })}\n`);
+
+const costs: Record<string, number> = {
+  redaction: redactionNs,
+  metrics: cost(new LogMetricsProcessor({ next: noop }, {}), inTrace),
+  'sampling-trace': cost(new SamplingProcessor({ next: noop, ratio: 0.5 }, {}), traces),
+  'sampling-request': cost(new SamplingProcessor({ next: noop, ratio: 0.5 }, {}), undefined),
+  'rate-limit': cost(
+    new RateLimitProcessor({ next: noop, recordsPerInterval: Number.MAX_SAFE_INTEGER }, {}),
+    inTrace,
+  ),
+};
+process.stdout.write(`${JSON.stringify(costs)}\n`);

@@ -40,6 +40,19 @@ export const POLICY_DROP_REASONS = [
   'rate_limited',
 ] as const satisfies readonly DropReason[];
 
+/**
+ * The method of a processor that counts the records a policy in front of it
+ * dropped (`LogPipeline`, and the preload's fan-out to several exporters):
+ * `[COUNT_POLICY_DROPS](reason, records)`. A symbol shared by every copy of
+ * this package, so that no other processor's method is called by mistake.
+ */
+export const COUNT_POLICY_DROPS = Symbol.for('otel-winston.count-policy-drops.v1');
+
+/** A processor with a {@link COUNT_POLICY_DROPS} method. */
+export interface PolicyDropCounter {
+  [COUNT_POLICY_DROPS](reason: PolicyDropReason, records: number): void;
+}
+
 /** Why a policy dropped a record on purpose; see {@link POLICY_DROP_REASONS}. */
 export type PolicyDropReason = (typeof POLICY_DROP_REASONS)[number];
 

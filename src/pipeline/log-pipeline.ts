@@ -28,7 +28,12 @@ import {
 } from '../otlp/encode-logs.js';
 import type { ProtobufWriter } from '../otlp/protobuf-writer.js';
 import { describeError, warn } from '../warnings.js';
-import { Accounting, type PipelineStats, type PolicyDropReason } from './accounting.js';
+import {
+  Accounting,
+  COUNT_POLICY_DROPS,
+  type PipelineStats,
+  type PolicyDropReason,
+} from './accounting.js';
 import { DropReporter } from './drop-report.js';
 import {
   resolvePipelineSettings,
@@ -260,10 +265,10 @@ export class LogPipeline implements LogRecordProcessor {
   }
 
   /**
-   * @internal Counts `records` that a policy in front of this pipeline
-   * dropped on purpose, so that `created` still covers every record logged.
+   * Counts `records` that a policy in front of this pipeline dropped on
+   * purpose, so that `created` still covers every record logged.
    */
-  discard(reason: PolicyDropReason, records = 1): void {
+  [COUNT_POLICY_DROPS](reason: PolicyDropReason, records: number): void {
     this.#accounting.refuse(reason, records);
   }
 

@@ -27,8 +27,11 @@ import {
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import type { PolicyDropReason } from '../pipeline/accounting.js';
-import { LOG_PIPELINE } from '../pipeline/log-pipeline.js';
+import {
+  COUNT_POLICY_DROPS,
+  type PolicyDropCounter,
+  type PolicyDropReason,
+} from '../pipeline/accounting.js';
 import type { AnyValue } from '../transport/any-value.js';
 import { describeError, warn } from '../warnings.js';
 
@@ -59,18 +62,13 @@ export interface OwnRecord {
   readonly spanContext: SpanContext | undefined;
 }
 
-/** The part of a pipeline a policy counts its drops in. */
-interface DiscardTarget {
-  discard(reason: PolicyDropReason, records: number): void;
-}
-
 /** A policy: a processor that applies itself to each record and passes it on, or not. */
 export abstract class PolicyProcessor implements LogRecordProcessor {
   readonly [LOG_POLICY] = true;
   /** The processor each record goes to next. */
   readonly next: LogRecordProcessor;
   /** The pipeline at the end of the chain, which counts this policy's drops; `null` when there is none. */
-  #counter: DiscardTarget | null | undefined;
+  #counter: PolicyDropCounter | null | undefined;
 
   protected constructor(next: LogRecordProcessor) {
     this.next = next;
@@ -92,17 +90,17 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
    * Counts `records` this policy dropped in the accounting of the
    * `LogPipeline` the chain ends in (`stats().dropped[reason]`), so that
    * every record logged is still either delivered or counted. A chain that
-   * ends elsewhere has only the policy's own counts.
+   * ends in another processor has only the policy's own counts.
    */
   protected countDrop(reason: PolicyDropReason, records = 1): void {
     if (this.#counter === undefined) {
       const { end } = unwrapPolicies(this.next);
       this.#counter =
-        (end as { [LOG_PIPELINE]?: unknown })[LOG_PIPELINE] === true
-          ? (end as unknown as DiscardTarget)
+        typeof (end as Partial<PolicyDropCounter>)[COUNT_POLICY_DROPS] === 'function'
+          ? (end as unknown as PolicyDropCounter)
           : null;
     }
-    this.#counter?.discard(reason, records);
+    this.#counter?.[COUNT_POLICY_DROPS](reason, records);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { COUNT_POLICY_DROPS, type PolicyDropCounter } from '../pipeline/accounting.js';
 import { LogPipeline } from '../pipeline/log-pipeline.js';
 import { describeError, warn } from '../warnings.js';
 import { LogMetricsProcessor } from '../policies/metrics/log-metrics-processor.js';
@@ -111,8 +112,8 @@ export function policiesFromEnv(
   return head;
 }
 
-/** One processor that hands each record to each of `processors`, in order. */
-function fanOut(processors: readonly LogRecordProcessor[]): LogRecordProcessor {
+/** One processor that hands each record to each of `processors`, in order, and policy drops to those that count them. */
+function fanOut(processors: readonly LogRecordProcessor[]): LogRecordProcessor & PolicyDropCounter {
   return {
     onEmit: (record, context) => {
       for (const p of processors) p.onEmit(record, context);
@@ -122,6 +123,11 @@ function fanOut(processors: readonly LogRecordProcessor[]): LogRecordProcessor {
     },
     shutdown: async () => {
       await Promise.all(processors.map((p) => p.shutdown()));
+    },
+    [COUNT_POLICY_DROPS]: (reason, records) => {
+      for (const p of processors) {
+        (p as Partial<PolicyDropCounter>)[COUNT_POLICY_DROPS]?.(reason, records);
+      }
     },
   };
 }

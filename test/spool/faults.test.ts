@@ -255,7 +255,10 @@ describe('spool under the preload: outages, SIGKILL, damage, two processes (real
         `held at most ${peakHeld} of ${QUEUE_BYTES} bytes; ${segmentsDuringOutage} segment file(s)`,
     );
     expect(spooledGrowth).to.be.greaterThan(16 * 1048576);
-    expect(rssGrowth).to.be.lessThan(spooledGrowth / 4);
+    // What this proves: the records (over 40 MiB here) are not kept in memory. RSS does move
+    // by a few MiB as the heap grows before a collection: 3 to 4 MiB alone, up to 11 MiB with
+    // the rest of the suite running beside it.
+    expect(rssGrowth).to.be.lessThan(spooledGrowth / 3);
   });
 
   it('SIGKILL during an outage, then a restart: every record logged more than the flush interval before the kill is delivered', async () => {

@@ -85,6 +85,26 @@ describe('telemetry: the log processors the preload installs', () => {
     expect(receiver.logs.map((r) => r.body)).to.deep.equal(['login by ****']);
   });
 
+  it('console and otlp: the pipeline behind the fan-out still counts what sampling drops', async () => {
+    const logs = logProcessorsFromEnv({
+      OTEL_LOGS_EXPORTER: 'console,otlp',
+      OTEL_WINSTON_LOGS_SAMPLER_RATIO: '0',
+    })!;
+    const dir = console.dir;
+    console.dir = () => {};
+    const provider = new LoggerProvider({ processors: logs.processors });
+    try {
+      for (let i = 0; i < 3; i++)
+        provider.getLogger('t').emit({ body: 'dropped', severityNumber: 9 });
+      provider.getLogger('t').emit({ body: 'kept', severityNumber: 17 });
+    } finally {
+      console.dir = dir;
+    }
+    expect(logs.pipeline!.stats()).to.deep.include({ created: 4 });
+    expect(logs.pipeline!.stats().dropped.sampled).to.equal(3);
+    await provider.shutdown();
+  });
+
   it('none: no processors, no provider', () => {
     expect(logProcessorsFromEnv({ OTEL_LOGS_EXPORTER: 'none' })).to.equal(undefined);
   });

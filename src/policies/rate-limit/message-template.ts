@@ -101,3 +101,29 @@ export function normalizeMessage(text: string): string {
   }
   return out.slice(0, MAX_TEMPLATE_LENGTH);
 }
+
+/** Messages normalised at most, cached; the cache starts over when full. */
+const TEMPLATE_CACHE_SIZE = 1024;
+
+/**
+ * {@link templateOf} with the templates of recent string bodies kept: an app
+ * logs the same messages over and over, and a string's hash is computed
+ * once, so a repeated message costs a lookup instead of a scan.
+ */
+export class TemplateCache {
+  readonly #cache = new Map<string, string>();
+
+  of(body: AnyValue | undefined, ctx: Context | undefined): string {
+    if (typeof body !== 'string' || messageTemplateOf(ctx) !== undefined) {
+      return templateOf(body, ctx);
+    }
+    let template = this.#cache.get(body);
+    if (template === undefined) {
+      template = normalizeMessage(body);
+      if (this.#cache.size >= TEMPLATE_CACHE_SIZE) this.#cache.clear();
+      // Long bodies are not kept: the cache holds at most 1,024 × 800 code units.
+      if (body.length <= MAX_TEMPLATE_LENGTH * 4) this.#cache.set(body, template);
+    }
+    return template;
+  }
+}

@@ -10,7 +10,7 @@ import { checkInteger, invalidOption } from '../../errors.js';
 import { readIntegerEnv } from '../../limits.js';
 import { readMillisEnv } from '../../telemetry/env.js';
 import { PolicyProcessor, type PolicyRecord, type RecordOrigin } from '../policy-processor.js';
-import { templateOf } from './message-template.js';
+import { TemplateCache } from './message-template.js';
 
 /** Options of {@link RateLimitProcessor}. */
 export interface RateLimitOptions {
@@ -99,6 +99,9 @@ export class RateLimitProcessor extends PolicyProcessor {
   readonly #maxKeys: number;
   /** Buckets by template, least recently seen first. */
   readonly #buckets = new Map<string, Bucket>();
+  readonly #templates = new TemplateCache();
+  /** The bucket seen last: the end of the table already. */
+  #newest: Bucket | undefined;
   /** Buckets with suppressed records not yet summarized. */
   readonly #pending = new Set<Bucket>();
   #timer: NodeJS.Timeout | undefined;
@@ -155,7 +158,7 @@ export class RateLimitProcessor extends PolicyProcessor {
       this.#passed++;
       return true;
     }
-    const template = templateOf(record.body, context);
+    const template = this.#templates.of(record.body, context);
     const now = Date.now();
     let bucket = this.#buckets.get(template);
     if (bucket === undefined) {
@@ -170,13 +173,17 @@ export class RateLimitProcessor extends PolicyProcessor {
         origin: undefined,
       };
       if (this.#buckets.size >= this.#maxKeys) this.#forgetOldest();
+      this.#buckets.set(template, bucket);
     } else {
-      // Least recently seen first: seen now, it moves to the end.
-      this.#buckets.delete(template);
+      if (bucket !== this.#newest) {
+        // Least recently seen first: seen now, it moves to the end.
+        this.#buckets.delete(template);
+        this.#buckets.set(template, bucket);
+      }
       bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.refilled) * this.#rate);
       bucket.refilled = now;
     }
-    this.#buckets.set(template, bucket);
+    this.#newest = bucket;
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       this.#passed++;
@@ -218,6 +225,7 @@ export class RateLimitProcessor extends PolicyProcessor {
     const oldest = this.#buckets.values().next().value;
     if (oldest === undefined) return;
     this.#buckets.delete(oldest.template);
+    if (oldest === this.#newest) this.#newest = undefined;
     if (this.#pending.delete(oldest)) this.#summarize(oldest);
   }
 

@@ -4,6 +4,7 @@ import {
   trace,
   TraceFlags,
   type Context,
+  type SpanContext,
 } from '@opentelemetry/api';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { ATTR_REQUEST_ID } from '../../context/request-attributes.js';
@@ -70,6 +71,8 @@ export class SamplingProcessor extends PolicyProcessor {
   /** The decision of each band, by severity number 0–16 (17 and above are kept). */
   readonly #bySeverity: readonly (RatioDecision | undefined)[];
   #sequence = 0;
+  #lastSpan: SpanContext | undefined;
+  #lastValid = false;
   #kept = 0;
   #dropped = 0;
 
@@ -114,18 +117,26 @@ export class SamplingProcessor extends PolicyProcessor {
 
   #keeps(record: PolicyRecord, context: Context | undefined): boolean {
     const span = context === undefined ? undefined : trace.getSpanContext(context);
-    const inTrace = span !== undefined && isSpanContextValid(span);
+    let inTrace = false;
+    if (span !== undefined) {
+      // The records of one span share its span context: checked once (the check runs two regexes).
+      if (span !== this.#lastSpan) {
+        this.#lastSpan = span;
+        this.#lastValid = isSpanContextValid(span);
+      }
+      inTrace = this.#lastValid;
+    }
     if (
       inTrace &&
       this.#traceBased &&
-      (span.traceFlags & TraceFlags.SAMPLED) !== TraceFlags.SAMPLED
+      (span!.traceFlags & TraceFlags.SAMPLED) !== TraceFlags.SAMPLED
     ) {
       return false;
     }
     const severity = record.severityNumber ?? 0;
     const decision = severity >= 0 ? this.#bySeverity[severity] : undefined;
     if (decision === undefined) return true;
-    if (inTrace) return decision.keepTrace(span);
+    if (inTrace) return decision.keepTrace(span!);
     const requestId = record.attributes?.[ATTR_REQUEST_ID];
     if (typeof requestId === 'string' && requestId !== '') {
       return decision.keepHash(hash32(requestId));

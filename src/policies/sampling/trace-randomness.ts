@@ -37,6 +37,8 @@ export class RatioDecision {
   readonly #rounded: (string | undefined)[] = [];
   /** The bound for a 32-bit hash: kept when below. */
   readonly #hashBound: number;
+  #lastSpan: SpanContext | undefined;
+  #lastKeep = false;
 
   constructor(ratio: number) {
     this.ratio = ratio;
@@ -51,6 +53,14 @@ export class RatioDecision {
   keepTrace(span: SpanContext): boolean {
     if (this.ratio >= 1) return true;
     if (this.ratio <= 0) return false;
+    // The records of one span share its span context, and so its decision.
+    if (span === this.#lastSpan) return this.#lastKeep;
+    this.#lastSpan = span;
+    this.#lastKeep = this.#decide(span);
+    return this.#lastKeep;
+  }
+
+  #decide(span: SpanContext): boolean {
     const ot = span.traceState?.get('ot');
     if (ot !== undefined) {
       const consistent = otRandomness(ot, span.traceId);
@@ -94,7 +104,13 @@ export class RatioDecision {
 export function traceIdWords(traceId: string): number {
   let accumulation = 0;
   for (let i = 0; i < 32; i += 8) {
-    accumulation = (accumulation ^ Number.parseInt(traceId.slice(i, i + 8), 16)) >>> 0;
+    let word = 0;
+    for (let j = i; j < i + 8; j++) {
+      const c = traceId.charCodeAt(j);
+      // 0-9, A-F, a-f: a valid span context's trace id has no other characters.
+      word = (word << 4) | (c < 58 ? c - 48 : c < 71 ? c - 55 : c - 87);
+    }
+    accumulation = (accumulation ^ word) >>> 0;
   }
   return accumulation;
 }
