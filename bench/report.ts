@@ -71,7 +71,7 @@ function policyLines(runs: readonly Run[], costs: ReportSettings['policyCosts'])
   const lines = [
     '## Policies',
     '',
-    'Measured on their own (`bench/policy-cost.ts`, once per round in a fresh process): the record the transport builds for the benchmark call, given to the policy 1,000,000 times, the best of 5 passes. A whole pipeline run cannot resolve a few percent on this machine: `ours-redact` and `ours` differ by more from one round to the next. The share is of `ours`\'s CPU per record in the steady workload, round by round.',
+    "Measured on their own (`bench/policy-cost.ts`, once per round in a fresh process): the record the transport builds for the benchmark call, given to the policy 1,000,000 times, the best of 5 passes. A whole pipeline run cannot resolve a few percent on this machine: `ours-redact` and `ours` differ by more from one round to the next. The share is of `ours`'s CPU per record in the steady workload, round by round.",
     '',
   ];
   for (const { key, what, budget } of POLICIES) {

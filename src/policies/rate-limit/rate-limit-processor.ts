@@ -68,7 +68,7 @@ export const DEFAULT_RATE_LIMIT_MAX_KEYS = 10_000;
 interface Bucket {
   readonly template: string;
   tokens: number;
-  /** When `tokens` was last brought up to date (ms). */
+  /** When `tokens` was last brought up to date (`performance.now()`, ms). */
   refilled: number;
   suppressed: number;
   severityNumber: number;
@@ -159,7 +159,8 @@ export class RateLimitProcessor extends PolicyProcessor {
       return true;
     }
     const template = this.#templates.of(record.body, context);
-    const now = Date.now();
+    // Monotonic: a clock set back must not take tokens away, nor one set forward give them.
+    const now = performance.now();
     let bucket = this.#buckets.get(template);
     if (bucket === undefined) {
       bucket = {
