@@ -75,9 +75,11 @@ function policyLines(runs: readonly Run[], costs: ReportSettings['policyCosts'])
     '',
   ];
   for (const { key, what, budget } of POLICIES) {
-    const nanos = costs.map((c) => c[key]).filter((ns): ns is number => ns !== undefined);
-    if (nanos.length === 0) continue;
-    const shares = nanos.map((ns, i) => ns / (steady[i] ?? median(steady)));
+    // Round by round, each against the same round's `ours` (a round without it is left out of both).
+    const rounds = costs.flatMap((c, i) => (c[key] === undefined ? [] : [{ ns: c[key], i }]));
+    if (rounds.length === 0) continue;
+    const nanos = rounds.map((r) => r.ns);
+    const shares = rounds.map(({ ns, i }) => ns / (steady[i] ?? median(steady)));
     const share = median(shares);
     const verdict =
       budget === undefined

@@ -70,8 +70,17 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
   /** The pipeline at the end of the chain, which counts this policy's drops; `null` when there is none. */
   #counter: PolicyDropCounter | null | undefined;
 
-  protected constructor(next: LogRecordProcessor) {
+  /**
+   * What a failure of {@link PolicyProcessor.applyTo} does to the record:
+   * true masks its body and attributes (a policy that keeps secrets out must
+   * not let one through because it broke); false passes it on unchanged (a
+   * policy that only counts or thins records).
+   */
+  readonly failsClosed: boolean;
+
+  protected constructor(next: LogRecordProcessor, failsClosed = true) {
     this.next = next;
+    this.failsClosed = failsClosed;
   }
 
   /**
@@ -105,9 +114,10 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
 
   /**
    * Sends a record the policy made itself to the rest of the chain, as a
-   * record of `origin`'s resource and logger, timestamped now.
+   * record of `origin`'s resource and logger, timestamped now. False when
+   * the next processor threw (said in `diag`, OTW019).
    */
-  protected emitOwn(record: OwnRecord, origin: RecordOrigin): void {
+  protected emitOwn(record: OwnRecord, origin: RecordOrigin): boolean {
     const now = Date.now();
     const time: HrTime = [Math.floor(now / 1000), (now % 1000) * 1e6];
     const own = new OwnLogRecord(time, origin, record);
@@ -117,9 +127,11 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
         : trace.setSpanContext(ROOT_CONTEXT, record.spanContext);
     try {
       this.next.onEmit(own, context);
+      return true;
     } catch (error) {
       // From a timer too: it must not reach the app.
       warn('OTW019', `a log policy's own record could not be passed on: ${describeError(error)}`);
+      return false;
     }
   }
 
@@ -151,9 +163,10 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
 }
 
 /**
- * `policy.applyTo(record)`, failing closed: a policy that throws leaves a
- * record with a placeholder body and no attributes, which goes on (and is
- * counted like any other), rather than one it could not judge.
+ * `policy.applyTo(record)`, never throwing. A policy that throws and
+ * {@link PolicyProcessor.failsClosed} leaves a record with a placeholder body
+ * and no attributes, which goes on (and is counted like any other), rather
+ * than one it could not judge; any other policy leaves the record as it was.
  */
 export function applyPolicy(
   policy: PolicyProcessor,
@@ -164,6 +177,10 @@ export function applyPolicy(
   try {
     return policy.applyTo(record, context, origin);
   } catch (error) {
+    if (!policy.failsClosed) {
+      warn('OTW019', `a log policy failed (${describeError(error)}); the record goes on as it was`);
+      return true;
+    }
     warn(
       'OTW019',
       `a log policy failed (${describeError(error)}); the record goes on with its body and attributes masked`,

@@ -57,16 +57,21 @@ export function messageTemplateOf(ctx: Context | undefined): string | undefined 
   return typeof template === 'string' ? template : undefined;
 }
 
+/** A placeholder `format.splat()` fills in (winston's own pattern, without `%%`). */
+const SPLAT_TOKEN = /%[scdjifoO]/;
+
 /**
  * The context of a call: the active one, with the message template when the
- * call has one (a format string with `%` and arguments for it), which only
- * `logger.write(info)` still sees: winston formats the message later.
+ * call has one (a message with a placeholder such as `%s`, and arguments),
+ * which only `logger.write(info)` still sees: winston formats it later.
  */
 function callContext(info: object): Context {
   const active = context.active();
   try {
     const message = (info as { message?: unknown }).message;
-    if (typeof message !== 'string' || !message.includes('%')) return active;
+    if (typeof message !== 'string' || message.length > 1024 || !SPLAT_TOKEN.test(message)) {
+      return active;
+    }
     const splat = (info as { [SPLAT]?: unknown })[SPLAT];
     if (!Array.isArray(splat) || splat.length === 0) return active;
     return active.setValue(MESSAGE_TEMPLATE, message);
@@ -114,11 +119,14 @@ function infoErrorOf(info: object, logged: Error | undefined): Error | undefined
 
 /**
  * Captures the call that is logging `info`, now. `logged` is the Error the
- * call was given as its info, if any (see {@link infoErrorOf}).
+ * call was given as its info, if any (see {@link infoErrorOf}); `atCall`
+ * says whether this is the call itself (`logger.write`), where the message
+ * template can still be read.
  */
-export function captureCall(info: object, logged?: Error): CapturedCall {
+export function captureCall(info: object, logged?: Error, atCall = true): CapturedCall {
   return new CapturedCall(
-    callContext(info),
+    // Only at the call is the message still the template: later a format may have filled it in.
+    atCall ? callContext(info) : context.active(),
     getRequestContext(),
     Date.now(),
     infoErrorOf(info, logged),
@@ -139,7 +147,7 @@ export function stampCall(info: object, logged?: Error): void {
 export function capturedCallOf(info: object): CapturedCall {
   const captured = (info as { [CAPTURED_CALL]?: CapturedCall })[CAPTURED_CALL];
   if (captured !== undefined) return captured;
-  const now = captureCall(info);
+  const now = captureCall(info, undefined, false);
   const contribContext = (info as { [CONTRIB_CONTEXT]?: Context })[CONTRIB_CONTEXT];
   if (contribContext !== undefined && typeof contribContext.getValue === 'function') {
     return new CapturedCall(contribContext, now.request, now.time, now.error, now.splatError);

@@ -213,6 +213,8 @@ describe('LogMetricsProcessor', function () {
           metrics: [
             { name: 'errors.seen', kind: 'counter', match: { minSeverity: 'ERROR' } },
             { name: 'no value', kind: 'histogram', match: {} },
+            { name: 'latency', kind: 'histogram', match: {} },
+            { name: 'sneaky', kind: 'counter', match: { minSeverity: 'constructor' } },
           ],
         }),
       );
@@ -221,7 +223,10 @@ describe('LogMetricsProcessor', function () {
         { next: NOOP, meterProvider },
         { OTEL_WINSTON_LOG_METRICS_CONFIG: file, OTEL_WINSTON_LOG_METRICS: 'off' },
       );
-      expect(diag.warnings.join('\n')).to.match(/OTW004.*metrics\[1\]\.name/);
+      const said = diag.warnings.join('\n');
+      expect(said).to.match(/OTW004.*metrics\[1\]\.name/);
+      expect(said).to.match(/OTW004.*metrics\[2\]\.value/);
+      expect(said).to.match(/OTW004.*metrics\[3\]\.match\.minSeverity/);
       const logger = new LoggerProvider({ processors: [counter] }).getLogger('app');
       logger.emit({ body: 'x', severityNumber: SeverityNumber.ERROR });
       logger.emit({ body: 'x', severityNumber: SeverityNumber.INFO });
@@ -243,6 +248,15 @@ describe('LogMetricsProcessor', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('counts at most 1,000 logger names apart; the records of the others under _other', () => {
+    const counter = new LogMetricsProcessor({ next: NOOP }, {});
+    const provider = new LoggerProvider({ processors: [counter] });
+    for (let i = 0; i < 1005; i++) provider.getLogger(`logger-${i}`).emit({ body: 'x' });
+    const counts = counter.counts();
+    expect(counts.size).to.equal(1001);
+    expect(counts.get('_other')).to.include({ UNSPECIFIED: 5 });
   });
 
   it('rejects bad options with the option named', () => {

@@ -24,6 +24,17 @@ class Fickle extends PolicyProcessor {
   }
 }
 
+/** A policy that only counts: it fails open. */
+class Counting extends PolicyProcessor {
+  constructor(next: LogRecordProcessor) {
+    super(next, false);
+  }
+  applyTo(record: PolicyRecord, _context: Context | undefined): boolean {
+    if (record.body === 'throw') throw new Error('the counter broke');
+    return true;
+  }
+}
+
 describe('PolicyProcessor', function () {
   this.timeout(20_000);
   const diag = useDiagCapture();
@@ -59,6 +70,19 @@ describe('PolicyProcessor', function () {
       await provider.shutdown();
     });
   }
+
+  it('a policy that fails open passes the record on as it was when it throws', async () => {
+    const memory = new InMemoryLogRecordExporter();
+    const provider = new LoggerProvider({
+      processors: [new Counting(new SimpleLogRecordProcessor({ exporter: memory }))],
+    });
+    provider.getLogger('t').emit({ body: 'throw', attributes: { a: 1 } });
+    expect(memory.getFinishedLogRecords().map((r) => [r.body, r.attributes])).to.deep.equal([
+      ['throw', { a: 1 }],
+    ]);
+    expect(diag.warnings.join('\n')).to.match(/OTW019.*the counter broke.*as it was/);
+    await provider.shutdown();
+  });
 
   it('forceFlush and shutdown reach the processor it wraps', async () => {
     const calls: string[] = [];

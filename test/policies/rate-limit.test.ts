@@ -224,6 +224,57 @@ describe('RateLimitProcessor', function () {
     });
   });
 
+  describe('edges', () => {
+    /** A limiter of `recordsPerInterval` 1 in front of `next`, and a logger on it. */
+    function limited(next: LogRecordProcessor = NOOP) {
+      const limiter = new RateLimitProcessor(
+        { next, recordsPerInterval: 1, intervalMillis: 60_000 },
+        {},
+      );
+      const provider = new LoggerProvider({ processors: [limiter] });
+      return { limiter, provider, logger: provider.getLogger('app') };
+    }
+
+    it('a message with a % but no placeholder is no format string: its numbers are normalised, and it is limited', async () => {
+      const { limiter, provider } = limited();
+      const logger = winston.createLogger({
+        transports: [new OtelTransport({ loggerProvider: provider })],
+      });
+      for (let i = 0; i < 10; i++) logger.info(`disk ${90 + i}% full`, { host: 'db-1' });
+      expect(limiter.counts()).to.deep.include({ passed: 1, suppressed: 9, keys: 1 });
+      await provider.shutdown();
+    });
+
+    it('a summary the next processor throws on is said in diag and not counted as sent', async () => {
+      const next: LogRecordProcessor = {
+        ...NOOP,
+        onEmit: (record) => {
+          if (String(record.body).startsWith('suppressed')) throw new Error('full');
+        },
+      };
+      const { limiter, provider, logger } = limited(next);
+      for (let i = 0; i < 5; i++) logger.emit({ body: 'same' });
+      await limiter.forceFlush();
+      expect(limiter.counts()).to.deep.include({ suppressed: 4, summaries: 0, summarized: 0 });
+      expect(diag.warnings.join('\n')).to.match(/OTW019.*could not be passed on: .*full/);
+      await provider.shutdown();
+    });
+
+    it('after shutdown it limits nothing and starts no timer: records go on, for the pipeline to count', async () => {
+      const seen: string[] = [];
+      const { limiter, logger } = limited({
+        ...NOOP,
+        onEmit: (r) => void seen.push(String(r.body)),
+      });
+      logger.emit({ body: 'same' });
+      logger.emit({ body: 'same' });
+      await limiter.shutdown();
+      limiter.onEmit({ body: 'same' } as Parameters<LogRecordProcessor['onEmit']>[0], ROOT_CONTEXT);
+      expect(seen.filter((b) => b === 'same')).to.have.length(2);
+      expect(limiter.counts()).to.deep.include({ passed: 2, suppressed: 1, summarized: 1 });
+    });
+  });
+
   describe('options and environment', () => {
     it('is off by default, and reads OTEL_WINSTON_LOGS_RATE_LIMIT*', () => {
       expect(new RateLimitProcessor({ next: NOOP }, {}).active).to.equal(false);

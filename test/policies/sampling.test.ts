@@ -113,13 +113,48 @@ describe('SamplingProcessor', function () {
       }
     });
 
+    it('a record ratio other than the trace’s: the exact threshold, so the share kept is the record’s ratio, within the kept traces', () => {
+      const ids = traceIds(100_000);
+      for (const [traceTh, traceRatio] of [
+        ['8', 0.5],
+        ['e666', 0.1],
+      ] as const) {
+        const traceThreshold = BigInt(`0x${traceTh.padEnd(14, '0')}`);
+        for (const ratio of [0.01, 0.03, 0.1, 0.3]) {
+          if (ratio > traceRatio) continue;
+          const decision = new RatioDecision(ratio);
+          let kept = 0;
+          let outsideKeptTraces = 0;
+          for (const id of ids) {
+            const traceKept = BigInt(`0x${id.slice(18)}`) >= traceThreshold;
+            if (decision.keepTrace(spanContext(id, traceKept, `th:${traceTh}`))) {
+              kept++;
+              if (!traceKept) outsideKeptTraces++;
+            }
+          }
+          expect(kept / ids.length, `th:${traceTh}, ratio ${ratio}`).to.be.closeTo(
+            ratio,
+            Math.max(0.003, ratio * 0.05),
+          );
+          expect(outsideKeptTraces).to.equal(0);
+        }
+      }
+    });
+
     it('reads rv from the ot trace state before the trace id, and ignores an ot value without th or rv', () => {
       const id = 'ffffffffffffffffffffffffffffffff';
       expect(otRandomness('th:8;rv:00000000000001', id)).to.deep.equal({
         randomness: '00000000000001',
-        digits: 1,
+        threshold: '80000000000000',
       });
-      expect(otRandomness('th:c', id)).to.deep.equal({ randomness: 'ffffffffffffff', digits: 1 });
+      expect(otRandomness('th:c', id)).to.deep.equal({
+        randomness: 'ffffffffffffff',
+        threshold: 'c0000000000000',
+      });
+      expect(otRandomness('rv:00000000000001', id)).to.deep.equal({
+        randomness: '00000000000001',
+        threshold: undefined,
+      });
       expect(otRandomness('p:3', id)).to.equal(undefined);
       expect(otRandomness('th:zz', id)).to.equal(undefined);
       const half = new RatioDecision(0.5);
@@ -288,11 +323,27 @@ describe('SamplingProcessor', function () {
       expect(one.active).to.equal(true);
       const none = new SamplingProcessor({ next: NOOP }, {});
       expect(none.active).to.equal(false);
-      new SamplingProcessor(
-        { next: NOOP },
-        { OTEL_WINSTON_LOGS_SAMPLER_RATIO: 'debug=0.1,loud=0.5,info=2' },
+      // debug=0 applies; the bad parts warn, and info keeps every record.
+      const kept: number[] = [];
+      const mixed = new SamplingProcessor(
+        { next: { ...NOOP, onEmit: (r) => void kept.push(r.severityNumber!) } },
+        { OTEL_WINSTON_LOGS_SAMPLER_RATIO: 'debug=0,loud=0.5,info=2,warn=0x1,trace=0.1=5' },
       );
-      expect(diag.warnings.join('\n')).to.match(/OTW004.*"loud=0.5", "info=2"/);
+      expect(diag.warnings.join('\n')).to.match(
+        /OTW004.*"loud=0.5", "info=2", "warn=0x1", "trace=0.1=5"/,
+      );
+      const logger = new LoggerProvider({ processors: [mixed] }).getLogger('t');
+      for (const severityNumber of [
+        SeverityNumber.DEBUG,
+        SeverityNumber.INFO,
+        SeverityNumber.WARN,
+      ]) {
+        for (let i = 0; i < 10; i++)
+          logger.emit({ body: 'x', severityNumber, context: ROOT_CONTEXT });
+      }
+      expect(kept.filter((n) => n === SeverityNumber.DEBUG)).to.have.length(0);
+      expect(kept.filter((n) => n === SeverityNumber.INFO)).to.have.length(10);
+      expect(kept.filter((n) => n === SeverityNumber.WARN)).to.have.length(10);
       diag.clear();
       new SamplingProcessor({ next: NOOP }, { OTEL_WINSTON_LOGS_SAMPLER_RATIO: 'lots' });
       expect(diag.warnings.join('\n')).to.match(/OTW004.*"lots"/);

@@ -60,7 +60,8 @@ export interface LogMetricsOptions {
   readonly next: LogRecordProcessor;
   /**
    * Count every record in `otel_winston.log.records`, by severity
-   * (`otel_winston.log.severity`) and logger name (`otel_winston.logger.name`).
+   * (`otel_winston.log.severity`) and logger name (`otel_winston.logger.name`;
+   * past 1,000 names, the others' records are counted under `_other`).
    * @default `OTEL_WINSTON_LOG_METRICS`, else true
    */
   readonly recordCounter?: boolean;
@@ -72,6 +73,11 @@ export interface LogMetricsOptions {
   /** The meter provider. @default the global one, looked up again when it changes */
   readonly meterProvider?: MeterProvider;
 }
+
+/** Logger names counted apart; the records of any more are counted under {@link OTHER_LOGGERS}. */
+export const MAX_LOGGERS = 1000;
+/** The logger name of the records of loggers past {@link MAX_LOGGERS}. */
+export const OTHER_LOGGERS = '_other';
 
 /** The severity names, each with the lowest number of its band. */
 const SEVERITY_NAMES: Readonly<Record<string, SeverityNumber>> = {
@@ -130,7 +136,7 @@ export class LogMetricsProcessor extends PolicyProcessor {
     env: Readonly<Record<string, string | undefined>> = process.env,
   ) {
     const o = validateLogMetricsOptions(options);
-    super(o.next);
+    super(o.next, false);
     this.#explicitProvider = o.meterProvider;
     this.#declared = (o.metrics ?? declarationsFromEnv(env)).map((spec) => ({
       spec,
@@ -171,14 +177,21 @@ export class LogMetricsProcessor extends PolicyProcessor {
 
   applyTo(record: PolicyRecord, context: Context | undefined, origin: RecordOrigin): boolean {
     if (this.#recordCounter !== undefined) {
-      if ((this.#records++ & 1023) === 0) this.#recordCounter.refresh();
+      // The SDK registers its MeterProvider after the preload made this: looked for on each of
+      // the first 1,024 records, then on every 1,024th.
+      if (this.#records < 1024 || (this.#records & 1023) === 0) this.#recordCounter.refresh();
+      this.#records++;
       const scope = origin.instrumentationScope;
       let bands = this.#lastCounts;
       if (scope !== this.#lastScope || bands === undefined) {
-        bands = this.#counts.get(scope.name);
+        const name =
+          this.#counts.has(scope.name) || this.#counts.size < MAX_LOGGERS
+            ? scope.name
+            : OTHER_LOGGERS;
+        bands = this.#counts.get(name);
         if (bands === undefined) {
           bands = BANDS.map(() => 0);
-          this.#counts.set(scope.name, bands);
+          this.#counts.set(name, bands);
         }
         this.#lastScope = scope;
         this.#lastCounts = bands;
@@ -205,7 +218,12 @@ export class LogMetricsProcessor extends PolicyProcessor {
       let value = 1;
       if (d.spec.kind === 'histogram') {
         const raw = record.attributes?.[d.spec.value!];
-        value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : Number.NaN;
+        value =
+          typeof raw === 'number'
+            ? raw
+            : typeof raw === 'string' && raw.trim() !== ''
+              ? Number(raw)
+              : Number.NaN;
         if (!Number.isFinite(value)) continue;
       }
       if (!refreshed) {
@@ -263,7 +281,8 @@ function measurementAttributes(
 function severityOf(value: number | string | undefined): number {
   if (value === undefined) return 0;
   if (typeof value === 'number') return value;
-  return SEVERITY_NAMES[value.toLowerCase()] ?? 0;
+  const name = value.toLowerCase();
+  return Object.hasOwn(SEVERITY_NAMES, name) ? SEVERITY_NAMES[name]! : 0;
 }
 
 /** Checks one declaration; throws naming `where` and the field. */
@@ -295,7 +314,7 @@ export function checkDeclaration(value: unknown, where: string): LogMetricDeclar
   if (
     s !== undefined &&
     !(typeof s === 'number' && Number.isInteger(s) && s >= 0 && s <= 24) &&
-    !(typeof s === 'string' && s.toLowerCase() in SEVERITY_NAMES)
+    !(typeof s === 'string' && Object.hasOwn(SEVERITY_NAMES, s.toLowerCase()))
   ) {
     throw invalidOption(
       `${where}.match.minSeverity`,

@@ -73,9 +73,11 @@ interface Bucket {
   suppressed: number;
   severityNumber: number;
   severityText: string | undefined;
-  /** The trace of the last suppressed record, for the summary's link. */
+  /** The trace of the last suppressed record that had one, for the summary's link. */
   span: SpanContext | undefined;
-  origin: RecordOrigin | undefined;
+  /** The resource and logger of the last suppressed record (not the record: it may be the SDK's whole record). */
+  resource: RecordOrigin['resource'] | undefined;
+  scope: RecordOrigin['instrumentationScope'] | undefined;
 }
 
 /**
@@ -87,6 +89,8 @@ interface Bucket {
  * `otel_winston.rate_limit.suppressed` and the trace of the last one as its
  * own. The `LogPipeline` the chain ends in counts the suppressed records
  * (`rate_limited`); the summaries' counts add up to that number exactly.
+ * A summary goes to the next processor, so put this policy last, after
+ * sampling, as the preload does: a policy after it could drop a summary.
  *
  * ```ts
  * new RateLimitProcessor({ next: pipeline, recordsPerInterval: 100 }); // per 10 s per template
@@ -105,6 +109,7 @@ export class RateLimitProcessor extends PolicyProcessor {
   /** Buckets with suppressed records not yet summarized. */
   readonly #pending = new Set<Bucket>();
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #passed = 0;
   #suppressed = 0;
   #summaries = 0;
@@ -115,7 +120,7 @@ export class RateLimitProcessor extends PolicyProcessor {
     env: Readonly<Record<string, string | undefined>> = process.env,
   ) {
     const o = validateRateLimitOptions(options);
-    super(o.next);
+    super(o.next, false);
     const perInterval =
       o.recordsPerInterval ?? readIntegerEnv(env, ['OTEL_WINSTON_LOGS_RATE_LIMIT'], 0, 0);
     this.#intervalMillis =
@@ -154,7 +159,8 @@ export class RateLimitProcessor extends PolicyProcessor {
   }
 
   applyTo(record: PolicyRecord, context: Context | undefined, origin: RecordOrigin): boolean {
-    if (this.#rate === 0) {
+    // Once shut down, records go on, for the next processor to count (`already_shutdown`).
+    if (this.#rate === 0 || this.#stopped) {
       this.#passed++;
       return true;
     }
@@ -171,7 +177,8 @@ export class RateLimitProcessor extends PolicyProcessor {
         severityNumber: 0,
         severityText: undefined,
         span: undefined,
-        origin: undefined,
+        resource: undefined,
+        scope: undefined,
       };
       if (this.#buckets.size >= this.#maxKeys) this.#forgetOldest();
       this.#buckets.set(template, bucket);
@@ -209,7 +216,8 @@ export class RateLimitProcessor extends PolicyProcessor {
     }
     const span = context === undefined ? undefined : trace.getSpanContext(context);
     if (span !== undefined && isSpanContextValid(span)) bucket.span = span;
-    bucket.origin = origin;
+    bucket.resource = origin.resource;
+    bucket.scope = origin.instrumentationScope;
     this.#pending.add(bucket);
     this.countDrop('rate_limited');
     if (this.#timer === undefined) {
@@ -237,17 +245,16 @@ export class RateLimitProcessor extends PolicyProcessor {
   }
 
   #summarize(bucket: Bucket): void {
-    const { suppressed: n, origin, span, severityNumber, severityText = '' } = bucket;
+    const { suppressed: n, resource, scope, span, severityNumber, severityText = '' } = bucket;
     bucket.suppressed = 0;
     bucket.severityNumber = 0;
     bucket.severityText = undefined;
     bucket.span = undefined;
-    bucket.origin = undefined;
-    if (n === 0 || origin === undefined) return;
-    this.#summaries++;
-    this.#summarized += n;
+    bucket.resource = undefined;
+    bucket.scope = undefined;
+    if (n === 0 || resource === undefined || scope === undefined) return;
     const seconds = Math.round(this.#intervalMillis / 100) / 10;
-    this.emitOwn(
+    const sent = this.emitOwn(
       {
         body: `suppressed ${n.toLocaleString('en-US')} records like '${bucket.template}' in the last ${seconds} s`,
         severityNumber: severityNumber as SeverityNumber,
@@ -258,8 +265,13 @@ export class RateLimitProcessor extends PolicyProcessor {
         },
         spanContext: span,
       },
-      origin,
+      { resource, instrumentationScope: scope },
     );
+    // Counted only once passed on: a summary the next processor refused is not one.
+    if (sent) {
+      this.#summaries++;
+      this.#summarized += n;
+    }
   }
 
   /** Sends the summaries still pending, then flushes the rest of the chain. */
@@ -269,6 +281,7 @@ export class RateLimitProcessor extends PolicyProcessor {
   }
 
   override shutdown(): Promise<void> {
+    this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#summarizePending();

@@ -72,6 +72,7 @@ export class SamplingProcessor extends PolicyProcessor {
   readonly #bySeverity: readonly (RatioDecision | undefined)[];
   #sequence = 0;
   #lastSpan: SpanContext | undefined;
+  #lastTraceId: string | undefined;
   #lastValid = false;
   #kept = 0;
   #dropped = 0;
@@ -81,7 +82,7 @@ export class SamplingProcessor extends PolicyProcessor {
     env: Readonly<Record<string, string | undefined>> = process.env,
   ) {
     const o = validateSamplingOptions(options);
-    super(o.next);
+    super(o.next, false);
     this.#traceBased =
       o.traceBased ?? readBooleanEnv(env, 'OTEL_WINSTON_LOGS_SAMPLER_TRACE_BASED', false);
     const ratios = normalizeRatio(o.ratio ?? ratioFromEnv(env));
@@ -120,8 +121,9 @@ export class SamplingProcessor extends PolicyProcessor {
     let inTrace = false;
     if (span !== undefined) {
       // The records of one span share its span context: checked once (the check runs two regexes).
-      if (span !== this.#lastSpan) {
+      if (span !== this.#lastSpan || span.traceId !== this.#lastTraceId) {
         this.#lastSpan = span;
+        this.#lastTraceId = span.traceId;
         this.#lastValid = isSpanContextValid(span);
       }
       inTrace = this.#lastValid;
@@ -155,6 +157,10 @@ function bandOf(severity: number): SeverityBand {
 function isRatio(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value <= 1;
 }
+
+/** A ratio as the environment writes it: `0`, `1`, `0.25`, `.5`, `1.0`. */
+const RATIO_TEXT = /^(?:0?\.\d+|[01](?:\.\d*)?)$/;
+const parseRatio = (text: string): number => (RATIO_TEXT.test(text) ? Number(text) : Number.NaN);
 
 function normalizeRatio(
   ratio: SamplingOptions['ratio'],
@@ -205,14 +211,14 @@ function ratioFromEnv(
   const bad: string[] = [];
   const out: Partial<Record<SeverityBand, number>> = {};
   if (!raw.includes('=')) {
-    const r = Number(raw);
+    const r = parseRatio(raw);
     if (isRatio(r)) return { trace: r, debug: r, info: r, warn: r };
     bad.push(raw);
   } else {
     for (const entry of raw.split(',')) {
       if (entry.trim() === '') continue;
-      const [band = '', value = ''] = entry.split('=').map((s) => s.trim().toLowerCase());
-      const r = value === '' ? Number.NaN : Number(value);
+      const [band = '', value = '', ...rest] = entry.split('=').map((s) => s.trim().toLowerCase());
+      const r = rest.length > 0 ? Number.NaN : parseRatio(value);
       if ((SEVERITY_BANDS as readonly string[]).includes(band) && isRatio(r)) {
         out[band as SeverityBand] = r;
       } else {

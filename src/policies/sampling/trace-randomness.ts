@@ -9,8 +9,9 @@
  *   its randomness R (the `rv` value, else the trace id's last 56 bits) with
  *   a rejection threshold T = 2^56 − round(ratio × 2^56), written as `th`
  *   rounded to a few hex digits: kept when R ≥ T. The record's decision is
- *   that comparison, with T from the record's ratio rounded to as many
- *   digits as the trace's `th` has, so that the same ratio gives the same T.
+ *   that comparison with the record's own threshold, exact; or the trace's
+ *   `th` when the record's ratio rounds to it (the same ratio, rounded by
+ *   the sampler that wrote it), so that the same ratio gives the same T.
  * - Any other trace is judged as OpenTelemetry JS's `TraceIdRatioBasedSampler`
  *   judges it: the four 32-bit words of the trace id XOR-ed together, kept
  *   when below `floor(ratio × 0xffffffff)`.
@@ -38,6 +39,7 @@ export class RatioDecision {
   /** The bound for a 32-bit hash: kept when below. */
   readonly #hashBound: number;
   #lastSpan: SpanContext | undefined;
+  #lastTraceId: string | undefined;
   #lastKeep = false;
 
   constructor(ratio: number) {
@@ -53,9 +55,11 @@ export class RatioDecision {
   keepTrace(span: SpanContext): boolean {
     if (this.ratio >= 1) return true;
     if (this.ratio <= 0) return false;
-    // The records of one span share its span context, and so its decision.
-    if (span === this.#lastSpan) return this.#lastKeep;
+    // The records of one span share its span context (an object no one changes), and so its
+    // decision; the trace id is compared too, which costs a pointer comparison.
+    if (span === this.#lastSpan && span.traceId === this.#lastTraceId) return this.#lastKeep;
     this.#lastSpan = span;
+    this.#lastTraceId = span.traceId;
     this.#lastKeep = this.#decide(span);
     return this.#lastKeep;
   }
@@ -65,10 +69,24 @@ export class RatioDecision {
     if (ot !== undefined) {
       const consistent = otRandomness(ot, span.traceId);
       if (consistent !== undefined) {
-        return consistent.randomness >= this.threshold(consistent.digits);
+        return consistent.randomness >= this.thresholdFor(consistent.threshold);
       }
     }
     return traceIdWords(span.traceId) < this.#traceIdBound;
+  }
+
+  /**
+   * The threshold to compare a trace's randomness with: the trace's own
+   * (`th`, 14 digits) when this ratio, rounded to as many digits as `th` has
+   * once its trailing zeros are trimmed, is that threshold (the same ratio,
+   * written by a sampler that rounds); else this ratio's exact threshold.
+   */
+  thresholdFor(traceThreshold: string | undefined): string {
+    if (traceThreshold !== undefined) {
+      const digits = traceThreshold.replace(/0+$/, '').length || 1;
+      if (this.threshold(digits) === traceThreshold) return traceThreshold;
+    }
+    return this.threshold(RANDOMNESS_DIGITS);
   }
 
   /**
@@ -115,35 +133,36 @@ export function traceIdWords(traceId: string): number {
   return accumulation;
 }
 
-/** A trace's randomness R (14 hex digits) and the digits its sampler wrote `th` with. */
+/** A trace's randomness R and its sampler's threshold `th`, each as 14 hex digits. */
 export interface ConsistentRandomness {
   readonly randomness: string;
-  readonly digits: number;
+  /** `undefined` when the trace state has `rv` but no `th`. */
+  readonly threshold: string | undefined;
 }
 
 /**
  * The randomness R of a trace with `ot` trace state: `rv` when it is there,
  * else the trace id's last 14 hex digits, provided a threshold `th` says the
- * trace was sampled consistently; and the number of digits of `th` (14
- * without one). `undefined` when the `ot` value has neither: the trace id's
+ * trace was sampled consistently; and that threshold, its trailing zeros
+ * put back. `undefined` when the `ot` value has neither: the trace id's
  * words decide then.
  */
 export function otRandomness(ot: string, traceId: string): ConsistentRandomness | undefined {
   let rv: string | undefined;
-  let digits: number | undefined;
+  let th: string | undefined;
   for (const field of ot.split(';')) {
     if (field.startsWith('rv:')) {
       const value = field.slice(3).toLowerCase();
       if (/^[0-9a-f]{14}$/.test(value)) rv = value;
     } else if (field.startsWith('th:')) {
       const value = field.slice(3).toLowerCase();
-      if (/^[0-9a-f]{1,14}$/.test(value)) digits = value.length;
+      if (/^[0-9a-f]{1,14}$/.test(value)) th = value.padEnd(RANDOMNESS_DIGITS, '0');
     }
   }
-  if (rv === undefined && digits === undefined) return undefined;
+  if (rv === undefined && th === undefined) return undefined;
   return {
     randomness: rv ?? traceId.slice(32 - RANDOMNESS_DIGITS).toLowerCase(),
-    digits: digits ?? RANDOMNESS_DIGITS,
+    threshold: th,
   };
 }
 
