@@ -32,6 +32,7 @@ import {
   type PolicyDropCounter,
   type PolicyDropReason,
 } from '../pipeline/accounting.js';
+import { invalidOption } from '../errors.js';
 import type { AnyValue } from '../transport/any-value.js';
 import { describeError, warn } from '../warnings.js';
 
@@ -189,6 +190,23 @@ export function applyPolicy(
     record.attributes = {};
     return true;
   }
+}
+
+/**
+ * `options` as the options of a policy: an object whose `next` is a
+ * LogRecordProcessor. Throws an `OtelWinstonError` naming what is wrong.
+ */
+export function checkPolicyOptions<T extends { readonly next: LogRecordProcessor }>(
+  options: unknown,
+): T {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption('options', 'an object with `next`', options);
+  }
+  const next = (options as { next?: { onEmit?: unknown } | null }).next;
+  if (typeof next !== 'object' || next === null || typeof next.onEmit !== 'function') {
+    throw invalidOption('next', 'a LogRecordProcessor', next);
+  }
+  return options as T;
 }
 
 /** Whether `processor` is a {@link PolicyProcessor} (of any copy of this package). */

@@ -1,5 +1,5 @@
 import { metrics, SeverityNumber, type Attributes } from '@opentelemetry/api';
-import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import {
   DataPointType,
   MeterProvider,
@@ -20,9 +20,10 @@ import {
   type LogMetricDeclaration,
 } from '../../src/policies/metrics/log-metrics-processor.js';
 import { SamplingProcessor } from '../../src/policies/sampling/sampling-processor.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
 import { OtelTransport } from '../../src/transport/otel-transport.js';
 import { useDiagCapture } from '../helpers/diag.js';
+import { NOOP_PROCESSOR as NOOP } from '../helpers/processors.js';
+import { useOtlpReceiver } from '../helpers/receiver.js';
 
 /** A MetricReader that collects when asked to. */
 class CollectingReader extends MetricReader {
@@ -58,20 +59,11 @@ function sumPoints(metric: MetricData | undefined): Map<string, number> {
 }
 
 const key = (attributes: Attributes): string => JSON.stringify(attributes);
-const NOOP: LogRecordProcessor = {
-  onEmit: () => {},
-  forceFlush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
 
 describe('LogMetricsProcessor', function () {
   this.timeout(20_000);
   const diag = useDiagCapture();
-  let receiver: OtlpReceiver;
-  beforeEach(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  afterEach(() => receiver.close());
+  const receiver = useOtlpReceiver();
 
   it('counts every record by severity and logger name, before sampling drops any', async () => {
     const { provider: meterProvider, collect } = meters();

@@ -25,21 +25,13 @@ import {
   ATTR_SUPPRESSED_TEMPLATE,
   RateLimitProcessor,
 } from '../../src/policies/rate-limit/rate-limit-processor.js';
-import {
-  startOtlpReceiver,
-  type DecodedLogRecord,
-  type OtlpReceiver,
-} from '../../src/testing/index.js';
+import type { DecodedLogRecord } from '../../src/testing/index.js';
 import { OtelTransport } from '../../src/transport/otel-transport.js';
 import { useDiagCapture } from '../helpers/diag.js';
+import { NOOP_PROCESSOR as NOOP } from '../helpers/processors.js';
+import { useOtlpReceiver } from '../helpers/receiver.js';
 import { testTracer } from '../helpers/tracing.js';
 import { waitUntil } from '../helpers/wait.js';
-
-const NOOP: LogRecordProcessor = {
-  onEmit: () => {},
-  forceFlush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
 
 const inTrace = (traceId: string): Context =>
   trace.setSpanContext(ROOT_CONTEXT, {
@@ -86,11 +78,7 @@ describe('RateLimitProcessor', function () {
   });
 
   describe('limits, and summarizes exactly what it suppressed', () => {
-    let receiver: OtlpReceiver;
-    beforeEach(async () => {
-      receiver = await startOtlpReceiver();
-    });
-    afterEach(() => receiver.close());
+    const receiver = useOtlpReceiver();
 
     for (const path of ['the fast path', 'Logger.emit()'] as const) {
       it(`on ${path}: keys by the format string captured at the call, summarizes at the highest severity with a link to the last trace`, async () => {

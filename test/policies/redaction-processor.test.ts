@@ -19,12 +19,7 @@ import { RedactionProcessor } from '../../src/policies/redaction/redaction-proce
 import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
 import { OtelTransport } from '../../src/transport/otel-transport.js';
 import { useDiagCapture } from '../helpers/diag.js';
-
-const NOOP: LogRecordProcessor = {
-  onEmit: () => {},
-  forceFlush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
+import { NOOP_PROCESSOR as NOOP } from '../helpers/processors.js';
 
 function logSecrets(logger: winston.Logger): void {
   logger.info('login by jane@example.com', { password: 'hunter2', user: 'u-42' });

@@ -19,9 +19,10 @@ import winston from 'winston';
 import { LogPipeline } from '../../src/pipeline/log-pipeline.js';
 import { SamplingProcessor } from '../../src/policies/sampling/sampling-processor.js';
 import { otRandomness, RatioDecision } from '../../src/policies/sampling/trace-randomness.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../../src/testing/index.js';
 import { OtelTransport } from '../../src/transport/otel-transport.js';
 import { useDiagCapture } from '../helpers/diag.js';
+import { NOOP_PROCESSOR as NOOP } from '../helpers/processors.js';
+import { useOtlpReceiver } from '../helpers/receiver.js';
 import { testTracer } from '../helpers/tracing.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -37,12 +38,6 @@ const spanContext = (traceId: string, sampled = true, ot?: string): SpanContext 
   traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
   ...(ot === undefined ? {} : { traceState: createTraceState(`ot=${ot}`) }),
 });
-
-const NOOP: LogRecordProcessor = {
-  onEmit: () => {},
-  forceFlush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
 
 describe('SamplingProcessor', function () {
   this.timeout(60_000);
@@ -164,11 +159,7 @@ describe('SamplingProcessor', function () {
   });
 
   describe('through a pipeline, from winston', () => {
-    let receiver: OtlpReceiver;
-    beforeEach(async () => {
-      receiver = await startOtlpReceiver();
-    });
-    afterEach(() => receiver.close());
+    const receiver = useOtlpReceiver();
 
     it('at the trace sampler’s ratio, each sampled trace keeps all its records and no other trace keeps any; ERROR is kept', async () => {
       testTracer(); // the AsyncLocalStorage context manager

@@ -15,7 +15,12 @@ import { readBooleanEnv } from '../../telemetry/env.js';
 import { VERSION } from '../../version.js';
 import { describeError, warn } from '../../warnings.js';
 import { ObservedCounts } from '../observed-counts.js';
-import { PolicyProcessor, type PolicyRecord, type RecordOrigin } from '../policy-processor.js';
+import {
+  checkPolicyOptions,
+  PolicyProcessor,
+  type PolicyRecord,
+  type RecordOrigin,
+} from '../policy-processor.js';
 import { templateOf } from '../rate-limit/message-template.js';
 
 /** The name of the counter of every record, by severity and logger. */
@@ -344,14 +349,7 @@ export function checkDeclaration(value: unknown, where: string): LogMetricDeclar
 }
 
 function validateLogMetricsOptions(options: unknown): LogMetricsOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidOption('options', 'an object with `next`', options);
-  }
-  const o = options as LogMetricsOptions;
-  const next = o.next as { onEmit?: unknown } | undefined;
-  if (typeof next !== 'object' || next === null || typeof next.onEmit !== 'function') {
-    throw invalidOption('next', 'a LogRecordProcessor', o.next);
-  }
+  const o = checkPolicyOptions<LogMetricsOptions>(options);
   if (o.recordCounter !== undefined && typeof o.recordCounter !== 'boolean') {
     throw invalidOption('recordCounter', 'a boolean', o.recordCounter);
   }

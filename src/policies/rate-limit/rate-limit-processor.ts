@@ -6,10 +6,15 @@ import {
   type SpanContext,
 } from '@opentelemetry/api';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { checkInteger, invalidOption } from '../../errors.js';
+import { checkInteger } from '../../errors.js';
 import { readIntegerEnv } from '../../limits.js';
 import { readMillisEnv } from '../../telemetry/env.js';
-import { PolicyProcessor, type PolicyRecord, type RecordOrigin } from '../policy-processor.js';
+import {
+  checkPolicyOptions,
+  PolicyProcessor,
+  type PolicyRecord,
+  type RecordOrigin,
+} from '../policy-processor.js';
 import { TemplateCache } from './message-template.js';
 
 /** Options of {@link RateLimitProcessor}. */
@@ -290,14 +295,7 @@ export class RateLimitProcessor extends PolicyProcessor {
 }
 
 function validateRateLimitOptions(options: unknown): RateLimitOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidOption('options', 'an object with `next`', options);
-  }
-  const o = options as RateLimitOptions;
-  const next = o.next as { onEmit?: unknown } | undefined;
-  if (typeof next !== 'object' || next === null || typeof next.onEmit !== 'function') {
-    throw invalidOption('next', 'a LogRecordProcessor', o.next);
-  }
+  const o = checkPolicyOptions<RateLimitOptions>(options);
   checkInteger('recordsPerInterval', o.recordsPerInterval, 0, Number.MAX_SAFE_INTEGER);
   checkInteger('intervalMillis', o.intervalMillis, 1, 2_147_483_647);
   checkInteger('burst', o.burst, 1, Number.MAX_SAFE_INTEGER);

@@ -5,7 +5,7 @@ import { readIntegerEnv } from '../../limits.js';
 import { readBooleanEnv } from '../../telemetry/env.js';
 import { warn } from '../../warnings.js';
 import { ObservedCounts } from '../observed-counts.js';
-import { PolicyProcessor, type PolicyRecord } from '../policy-processor.js';
+import { checkPolicyOptions, PolicyProcessor, type PolicyRecord } from '../policy-processor.js';
 import { DEFAULT_KEY_RULES, type KeyRule } from './key-rules.js';
 import { Redactor, type RedactAction } from './redactor.js';
 import { DEFAULT_VALUE_RULES, IP_ADDRESS_RULE, type ValueRule } from './value-rules.js';
@@ -139,14 +139,7 @@ export class RedactionProcessor extends PolicyProcessor {
 }
 
 function validateRedactionOptions(options: unknown): RedactionOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidOption('options', 'an object with `next`', options);
-  }
-  const o = options as RedactionOptions;
-  const next = o.next as { onEmit?: unknown } | undefined;
-  if (typeof next !== 'object' || next === null || typeof next.onEmit !== 'function') {
-    throw invalidOption('next', 'a LogRecordProcessor', o.next);
-  }
+  const o = checkPolicyOptions<RedactionOptions>(options);
   if (o.keyRules !== undefined) {
     if (!Array.isArray(o.keyRules))
       throw invalidOption('keyRules', 'an array of key rules', o.keyRules);

@@ -11,7 +11,7 @@ import { ATTR_REQUEST_ID } from '../../context/request-attributes.js';
 import { invalidOption } from '../../errors.js';
 import { readBooleanEnv } from '../../telemetry/env.js';
 import { warn } from '../../warnings.js';
-import { PolicyProcessor, type PolicyRecord } from '../policy-processor.js';
+import { checkPolicyOptions, PolicyProcessor, type PolicyRecord } from '../policy-processor.js';
 import { hash32, mix32, RatioDecision } from './trace-randomness.js';
 
 /** The severity bands below ERROR, each of which may have a ratio of its own. */
@@ -173,14 +173,7 @@ function normalizeRatio(
 }
 
 function validateSamplingOptions(options: unknown): SamplingOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidOption('options', 'an object with `next`', options);
-  }
-  const o = options as SamplingOptions;
-  const next = o.next as { onEmit?: unknown } | undefined;
-  if (typeof next !== 'object' || next === null || typeof next.onEmit !== 'function') {
-    throw invalidOption('next', 'a LogRecordProcessor', o.next);
-  }
+  const o = checkPolicyOptions<SamplingOptions>(options);
   if (o.traceBased !== undefined && typeof o.traceBased !== 'boolean') {
     throw invalidOption('traceBased', 'a boolean', o.traceBased);
   }
