@@ -81,6 +81,7 @@ export async function startLoadReceiver(): Promise<LoadReceiver> {
   const arrivals: number[] = [];
   let lastHeaders: Record<string, string | string[] | undefined> = {};
   const sockets = new Set<Socket>();
+  const delays = new Set<NodeJS.Timeout>();
   let port = 0;
 
   const answer = (res: ServerResponse, status: number, headers: Record<string, string> = {}) => {
@@ -113,8 +114,16 @@ export async function startLoadReceiver(): Promise<LoadReceiver> {
             answer(res, 400);
           }
         };
-        if (delayMillis > 0) setTimeout(respond, delayMillis);
-        else respond();
+        if (delayMillis > 0) {
+          // Cleared when the receiver goes down: a long delay must not hold the process.
+          const timer = setTimeout(() => {
+            delays.delete(timer);
+            respond();
+          }, delayMillis);
+          delays.add(timer);
+        } else {
+          respond();
+        }
       });
     });
     server.on('connection', (socket) => {
@@ -131,6 +140,8 @@ export async function startLoadReceiver(): Promise<LoadReceiver> {
     const s = server;
     server = undefined;
     if (s === undefined) return;
+    for (const timer of delays) clearTimeout(timer);
+    delays.clear();
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => s.close(() => resolve()));
   };
