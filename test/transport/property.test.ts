@@ -7,6 +7,15 @@ import { createLogCapture, startOtlpReceiver, type LogCapture } from '../../src/
 import { useDiagCapture } from '../helpers/diag.js';
 import { errorWithThrowing, revokedProxy, thrower, throwingProxy } from '../helpers/hostile.js';
 
+/**
+ * Runs of a property: `full` with `OTEL_WINSTON_TEST_PROPERTY_RUNS=full` (as `.ci/run` sets
+ * it), a tenth of it (at least 100) otherwise, so that a run on a laptop stays quick.
+ */
+const runs = (full: number): number =>
+  process.env.OTEL_WINSTON_TEST_PROPERTY_RUNS === 'full'
+    ? full
+    : Math.max(100, Math.round(full / 10));
+
 const HUGE = 'x'.repeat(2_000_000);
 
 /**
@@ -251,7 +260,7 @@ describe('property: any message and metadata', () => {
           expect(capture.records).to.have.length(1);
         },
       ),
-      { numRuns: 10_000 },
+      { numRuns: runs(10_000) },
     );
   });
 
@@ -264,7 +273,7 @@ describe('property: any message and metadata', () => {
         expect(() => logger.warn(materialize(msg) as string)).to.not.throw();
         expect(capture.records).to.have.length(1);
       }),
-      { numRuns: 2_000 },
+      { numRuns: runs(2_000) },
     );
   });
 
@@ -292,7 +301,7 @@ describe('property: any message and metadata', () => {
           if (grandchild) expect(capture.records[0]!.attributes.generation).to.equal(2);
         },
       ),
-      { numRuns: 3_000 },
+      { numRuns: runs(3_000) },
     );
   });
 
@@ -322,7 +331,7 @@ describe('property: any message and metadata', () => {
           }
         },
       ),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -357,7 +366,7 @@ describe('property: any message and metadata', () => {
             if (caseId % 200 === 0) await pipeline.forceFlush();
           },
         ),
-        { numRuns: 3_000 },
+        { numRuns: runs(3_000) },
       );
       await pipeline.forceFlush();
       const arrived = new Map<unknown, number>();
@@ -405,7 +414,7 @@ describe('property: any message and metadata', () => {
         expect(() => transport.log(value, () => calls++)).to.not.throw();
         expect(calls).to.equal(1);
       }),
-      { numRuns: 2_000 },
+      { numRuns: runs(2_000) },
     );
   });
 });
