@@ -177,12 +177,15 @@ describe('middleware: request id, access records, concurrency', () => {
 
       it('a request the client abandons gets a WARN access record saying so', async () => {
         const controller = new AbortController();
-        const pending = fetch(`${app.url}/users/1?wait=400`, { signal: controller.signal });
-        setTimeout(() => controller.abort(), 100);
-        await pending.then(
+        const pending = fetch(`${app.url}/users/1?wait=1000`, { signal: controller.signal });
+        const gone = pending.then(
           () => expect.fail('the request should have been aborted'),
           () => undefined,
         );
+        // The client leaves once the handler has started, however long the request took to arrive.
+        await recordsWhere(capture, (rs) => rs.some((r) => r.body === 'handling'));
+        controller.abort();
+        await gone;
         // The handler goes on after the client has gone; let it finish inside this test.
         await recordsWhere(capture, (rs) => rs.some((r) => r.body === 'handled'));
         const [access] = accessRecords(

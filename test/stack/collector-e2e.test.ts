@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startOtlpReceiver } from '../../src/testing/index.js';
 import {
   freePort,
@@ -87,7 +86,7 @@ describe('the bundled collector, end to end: examples/express-jwt under the prel
     );
     expect(leaky.status).to.equal(500);
     await leaky.text();
-    await sleep(700); // one metric export
+    // The metrics go out at the latest when the app ends: the SDK's shutdown exports them.
     await stopApp();
 
     const out = await collector.waitFor(
@@ -240,7 +239,10 @@ describe('the bundled collector, end to end: examples/express-jwt under the prel
     );
     await collector.stop();
     for (const id of ids('during')) await hello(id); // exported while nothing listens: retried
-    await sleep(300);
+    // The collector comes back once the pipeline has found it gone and is retrying.
+    await waitUntil('an export to fail and be retried', () =>
+      /OTW015: log export failed; retrying/.test(app!.stderr()),
+    );
     await collector.start();
     for (const id of ids('after')) await hello(id);
     await stopApp();

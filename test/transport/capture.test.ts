@@ -60,7 +60,7 @@ describe('context captured at the log call', () => {
     );
   });
 
-  it('(the official transport loses the trace link in the same scenario: contrib #2010)', async () => {
+  it('(the official transport loses the trace link in the same scenario, contrib #2010, until upstream fixes it)', async () => {
     const official = createLogCapture();
     apiLogs.setGlobalLoggerProvider(official.loggerProvider as never);
     try {
@@ -69,9 +69,15 @@ describe('context captured at the log call', () => {
       const wrong = official.records.filter(
         (r) => r.spanId !== spanIds[r.attributes.i as number],
       ).length;
-      expect(wrong, 'records the official transport linked to the wrong span').to.be.greaterThan(
-        COUNT / 2,
-      );
+      // The bug links most records to a later call's span. Once upstream fixes it, none is
+      // wrong: that passes too, and says so; anything in between is something else.
+      if (wrong === 0) {
+        console.log('      (contrib #2010 looks fixed upstream: every record has its own span)');
+      } else {
+        expect(wrong, 'records the official transport linked to the wrong span').to.be.greaterThan(
+          COUNT / 2,
+        );
+      }
     } finally {
       apiLogs.disable();
     }
