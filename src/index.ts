@@ -68,12 +68,10 @@ export { shutdownTelemetry, startTelemetry } from './telemetry/start-telemetry.j
 export type { Telemetry, TelemetryOptions } from './telemetry/start-telemetry.js';
 export { WinstonInstrumentation } from './telemetry/winston-instrumentation.js';
 export type { WinstonInstrumentationConfig } from './telemetry/winston-instrumentation.js';
-export { createIdentityVerifier, IDENTITY_REASONS } from './middleware/identity.js';
-export type {
-  IdentityReason,
-  IdentityResult,
-  JwtVerificationOptions,
-} from './middleware/identity.js';
+export { createIdentityVerifier } from './middleware/identity.js';
+export type { JwtVerificationOptions } from './middleware/identity.js';
+export { IDENTITY_REASONS } from './context/identity-result.js';
+export type { IdentityReason, IdentityResult } from './context/identity-result.js';
 export {
   ACCESS_EVENT,
   ATTR_HTTP_RESPONSE_BODY_SIZE,

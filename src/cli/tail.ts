@@ -1,6 +1,6 @@
 import type { DecodedLogRecord } from '../otlp/decode-logs.js';
 import type { DecodedSpan } from '../otlp/decode-traces.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../otlp/otlp-receiver.js';
 import { renderTrace } from './render-trace.js';
 
 /** Options of {@link startTail}. */

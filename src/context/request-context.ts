@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AttributeValue } from '@opentelemetry/api';
 import { OtelWinstonError } from '../errors.js';
-import type { IdentityResult } from '../middleware/identity.js';
+import type { IdentityResult } from './identity-result.js';
 import { describeValue, warn } from '../warnings.js';
 
 /**

@@ -1,8 +1,12 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { format, type Format, type TransformableInfo } from 'logform';
 import { getRequestContext, type RequestContext } from '../context/request-context.js';
-import { CORRELATION_KEYS, CorrelationKeys } from '../transport/build-record.js';
-import { CAPTURED_CALL, type CapturedCall } from '../transport/capture.js';
+import {
+  CAPTURED_CALL,
+  CORRELATION_KEYS,
+  CorrelationKeys,
+  type CapturedCall,
+} from '../context/call-capture.js';
 import { describeError, warn } from '../warnings.js';
 
 /** Request context fields and the key each gets in the app's own lines. */

@@ -18,7 +18,8 @@ import {
 } from '../context/request-context.js';
 import { requestContextOf } from '../telemetry/http-request-context.js';
 import { describeError, warn } from '../warnings.js';
-import { createIdentityVerifier, IDENTITY_REASONS, type IdentityResult } from './identity.js';
+import { IDENTITY_REASONS, type IdentityResult } from '../context/identity-result.js';
+import { createIdentityVerifier } from './identity.js';
 import { validateRequestContextOptions } from './options.js';
 import { recordWriter, type RecordLevel } from './record-writer.js';
 

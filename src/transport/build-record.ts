@@ -1,5 +1,4 @@
 import type { Attributes, LogRecord, SeverityNumber } from '@opentelemetry/api';
-import { inspect } from 'node:util';
 import { forEachRequestAttribute } from '../context/request-attributes.js';
 import type { RequestContext } from '../context/request-context.js';
 import { describeError, warn } from '../warnings.js';
@@ -12,20 +11,8 @@ import {
   type ValueLimits,
   type ValueState,
 } from './any-value.js';
-import type { CapturedCall } from './capture.js';
+import { CORRELATION_KEYS, CorrelationKeys, type CapturedCall } from '../context/call-capture.js';
 import { findException, forEachExceptionAttribute } from './exception.js';
-
-/** Set by the `traceContext()` format: the keys it added, which are not attributes again. */
-export const CORRELATION_KEYS = Symbol.for('otel-winston.correlation-keys.v1');
-
-/** The keys the `traceContext()` format added; short when inspected. */
-export class CorrelationKeys {
-  constructor(readonly keys: readonly string[]) {}
-
-  [inspect.custom](): string {
-    return '[otel-winston correlation keys]';
-  }
-}
 
 /** winston's own keys: never attributes. */
 const WINSTON_KEYS: ReadonlySet<string> = new Set(['level', 'message', 'splat']);

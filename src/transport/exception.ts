@@ -6,7 +6,7 @@ import {
   type AnyValueMap,
   type ValueState,
 } from './any-value.js';
-import { isError, type CapturedCall } from './capture.js';
+import { isError, type CapturedCall } from '../context/call-capture.js';
 
 /** Semantic convention: the type of the exception. */
 export const ATTR_EXCEPTION_TYPE = 'exception.type';

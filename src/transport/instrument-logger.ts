@@ -1,6 +1,6 @@
 import { describeError, warn } from '../warnings.js';
 import { newValueState, toAnyValue, UNREADABLE } from './any-value.js';
-import { isError, stampCall } from './capture.js';
+import { isError, stampCall } from '../context/call-capture.js';
 import { copyError } from './exception.js';
 
 const INSTRUMENTED = Symbol.for('otel-winston.logger-instrumented.v1');

@@ -18,7 +18,7 @@ import {
   type RecordSettings,
   type Severity,
 } from './build-record.js';
-import { CapturedCall, capturedCallOf } from './capture.js';
+import { CapturedCall, capturedCallOf } from '../context/call-capture.js';
 import { instrumentLogger } from './instrument-logger.js';
 import {
   DEFAULT_LOGGER_NAME,

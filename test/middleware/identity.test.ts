@@ -11,7 +11,8 @@ import {
   type CryptoKey,
 } from 'jose';
 import { OtelWinstonError } from '../../src/index.js';
-import { createIdentityVerifier, IDENTITY_REASONS } from '../../src/middleware/identity.js';
+import { IDENTITY_REASONS } from '../../src/context/identity-result.js';
+import { createIdentityVerifier } from '../../src/middleware/identity.js';
 
 const SECRET = 'a-demo-secret-of-at-least-32-bytes!!';
 const encode = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');

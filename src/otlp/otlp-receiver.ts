@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeLogsJson, decodeLogsProtobuf, type DecodedLogRecord } from '../otlp/decode-logs.js';
-import { decodeTracesJson, decodeTracesProtobuf, type DecodedSpan } from '../otlp/decode-traces.js';
+import { decodeLogsJson, decodeLogsProtobuf, type DecodedLogRecord } from './decode-logs.js';
+import { decodeTracesJson, decodeTracesProtobuf, type DecodedSpan } from './decode-traces.js';
 
 /** Options of {@link startOtlpReceiver}. */
 export interface OtlpReceiverOptions {

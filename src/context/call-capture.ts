@@ -1,6 +1,6 @@
 import { context, createContextKey, type Context } from '@opentelemetry/api';
 import { inspect } from 'node:util';
-import { getRequestContext, type RequestContext } from '../context/request-context.js';
+import { getRequestContext, type RequestContext } from './request-context.js';
 
 /**
  * What is captured synchronously at the log call and travels with the winston
@@ -153,4 +153,16 @@ export function capturedCallOf(info: object): CapturedCall {
     return new CapturedCall(contribContext, now.request, now.time, now.error, now.splatError);
   }
   return now;
+}
+
+/** Set by the `traceContext()` format: the keys it added, which are not attributes again. */
+export const CORRELATION_KEYS = Symbol.for('otel-winston.correlation-keys.v1');
+
+/** The keys the `traceContext()` format added; short when inspected. */
+export class CorrelationKeys {
+  constructor(readonly keys: readonly string[]) {}
+
+  [inspect.custom](): string {
+    return '[otel-winston correlation keys]';
+  }
 }
