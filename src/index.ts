@@ -1,4 +1,4 @@
-export { OtelTransport, OTEL_TRANSPORT } from './transport/otel-transport.js';
+export { OtelTransport } from './transport/otel-transport.js';
 export type { OtelTransportOptions } from './transport/options.js';
 export type { SeverityMap } from './transport/severity.js';
 export {

@@ -41,8 +41,10 @@ export const WARNING_CODES = {
   OTW017: 'spool failed',
   /** Damaged data in the disk spool was skipped: the records in it are lost. */
   OTW018: 'damaged spool data skipped',
-  /** A redaction rule or policy failed (the value or record was masked), or is set up so that it masks. */
+  /** A log policy failed (see the README for what each does then), or is set up so that it masks. */
   OTW019: 'log policy failed',
+  /** A listener of the transport's `logged` event threw; the record was delivered. */
+  OTW020: "a 'logged' listener threw",
 } as const;
 
 /** A warning code of this package. */

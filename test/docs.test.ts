@@ -1,19 +1,13 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DROP_REASONS } from '../src/pipeline/accounting.js';
 import { WARNING_CODES } from '../src/warnings.js';
+import { sources } from './helpers/sources.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
-  });
-}
 
 /** The first cell of every row (not the header) of the first README table from `heading` on. */
 function firstCells(heading: string): string[] {

@@ -1,6 +1,7 @@
-import { context, createContextKey, type Context } from '@opentelemetry/api';
+import { context, type Context } from '@opentelemetry/api';
 import { inspect } from 'node:util';
 import { getRequestContext, type RequestContext } from './request-context.js';
+import { CAPTURED_CALL, MESSAGE_TEMPLATE } from '../symbols.js';
 
 /**
  * What is captured synchronously at the log call and travels with the winston
@@ -35,21 +36,10 @@ export class CapturedCall {
   }
 }
 
-/** The `info` property that holds the {@link CapturedCall}. A symbol: formats and JSON never see it. */
-export const CAPTURED_CALL = Symbol.for('otel-winston.captured-call.v1');
-
 /** Set by `@opentelemetry/instrumentation-winston` when it is active; read as a second source. */
 const CONTRIB_CONTEXT = Symbol.for('opentelemetry.js.contrib.winston.context');
 
 const SPLAT = Symbol.for('splat');
-
-/**
- * The context key of a call's message template: the format string winston
- * was given (`'user %s signed in'`) before `format.splat()` fills it in.
- * `createContextKey` keys by `Symbol.for`, so every copy of this package
- * shares it.
- */
-const MESSAGE_TEMPLATE = createContextKey('otel-winston.message-template.v1');
 
 /** The message template captured at the call whose context is `ctx`, if it had one. */
 export function messageTemplateOf(ctx: Context | undefined): string | undefined {
@@ -154,9 +144,6 @@ export function capturedCallOf(info: object): CapturedCall {
   }
   return now;
 }
-
-/** Set by the `traceContext()` format: the keys it added, which are not attributes again. */
-export const CORRELATION_KEYS = Symbol.for('otel-winston.correlation-keys.v1');
 
 /** The keys the `traceContext()` format added; short when inspected. */
 export class CorrelationKeys {

@@ -3,6 +3,7 @@ import type { AttributeValue } from '@opentelemetry/api';
 import { OtelWinstonError } from '../errors.js';
 import type { IdentityResult } from './identity-result.js';
 import { describeValue, warn } from '../warnings.js';
+import { REQUEST_CONTEXT_STORE, REQUEST_SCOPE } from '../symbols.js';
 
 /**
  * What is known about the request being served. Every record emitted while it
@@ -37,11 +38,10 @@ interface RequestContextCell {
   current: Readonly<RequestContext>;
 }
 
-// One store per process, even when the CommonJS and the ESM builds of this
-// package are both loaded (a preload is CommonJS, the app may be ESM).
-const STORE_KEY = Symbol.for('otel-winston.request-context.v1');
-const globalStore = globalThis as { [STORE_KEY]?: AsyncLocalStorage<RequestContextCell> };
-const storage: AsyncLocalStorage<RequestContextCell> = (globalStore[STORE_KEY] ??=
+const globalStore = globalThis as {
+  [REQUEST_CONTEXT_STORE]?: AsyncLocalStorage<RequestContextCell>;
+};
+const storage: AsyncLocalStorage<RequestContextCell> = (globalStore[REQUEST_CONTEXT_STORE] ??=
   new AsyncLocalStorage<RequestContextCell>());
 
 function snapshot(ctx: RequestContext): Readonly<RequestContext> {
@@ -131,11 +131,9 @@ export function bindToRequestScope<A extends unknown[], R>(
   };
 }
 
-const SCOPE = Symbol.for('otel-winston.request-scope.v1');
-
 interface ScopedEmitter {
   emit: (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
-  [SCOPE]?: RequestContextCell;
+  [REQUEST_SCOPE]?: RequestContextCell;
 }
 
 /**
@@ -152,12 +150,12 @@ export function bindEmitterToRequestScope(emitter: {
   const cell = storage.getStore();
   if (cell === undefined) return;
   const target = emitter as unknown as ScopedEmitter;
-  const bound = target[SCOPE] !== undefined;
-  target[SCOPE] = cell;
+  const bound = target[REQUEST_SCOPE] !== undefined;
+  target[REQUEST_SCOPE] = cell;
   if (bound) return;
   const emit = target.emit;
   target.emit = function emitInRequestScope(this: unknown, event, ...args) {
-    const scope = target[SCOPE];
+    const scope = target[REQUEST_SCOPE];
     if (scope === undefined || storage.getStore() === scope) return emit.call(this, event, ...args);
     return storage.run(scope, () => emit.call(this, event, ...args));
   };

@@ -1,13 +1,9 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { format, type Format, type TransformableInfo } from 'logform';
 import { getRequestContext, type RequestContext } from '../context/request-context.js';
-import {
-  CAPTURED_CALL,
-  CORRELATION_KEYS,
-  CorrelationKeys,
-  type CapturedCall,
-} from '../context/call-capture.js';
+import { CorrelationKeys, type CapturedCall } from '../context/call-capture.js';
 import { describeError, warn } from '../warnings.js';
+import { CAPTURED_CALL, CORRELATION_KEYS } from '../symbols.js';
 
 /** Request context fields and the key each gets in the app's own lines. */
 const FIELD_KEYS = [

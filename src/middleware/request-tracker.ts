@@ -22,6 +22,7 @@ import { IDENTITY_REASONS, type IdentityResult } from '../context/identity-resul
 import { createIdentityVerifier } from './identity.js';
 import { validateRequestContextOptions } from './options.js';
 import { recordWriter, type RecordLevel } from './record-writer.js';
+import { REQUEST_TRACKED } from '../symbols.js';
 
 /** The reason code on the WARN record of a request whose token did not verify. */
 export const ATTR_IDENTITY_FAILURE_REASON = 'identity.failure.reason';
@@ -56,8 +57,6 @@ export type RequestTracker = (
   routeOf: (() => MatchedRoute | undefined) | undefined,
   proceed: () => void,
 ) => void;
-
-const TRACKED = Symbol.for('otel-winston.request-tracked.v1');
 
 function byteLength(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') {
@@ -111,14 +110,14 @@ export function createRequestTracker(options: unknown): RequestTracker {
   const write = recordWriter(o.logger);
 
   return (request, response, routeOf, proceed) => {
-    const marked = request as IncomingMessage & { [TRACKED]?: true };
+    const marked = request as IncomingMessage & { [REQUEST_TRACKED]?: true };
     // Mounted twice (a sub-app, a re-dispatch): the first one does the work.
-    if (marked[TRACKED] === true) return proceed();
+    if (marked[REQUEST_TRACKED] === true) return proceed();
     const started = performance.now();
     let base: RequestContext;
     let requestId: string;
     try {
-      marked[TRACKED] = true;
+      marked[REQUEST_TRACKED] = true;
       const own = requestContextOf(request, header);
       requestId = own.requestId!;
       const outer = getRequestContext();

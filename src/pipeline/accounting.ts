@@ -6,6 +6,7 @@
  *
  * `recovered` and `spooled` stay 0 without a spool.
  */
+import { COUNT_POLICY_DROPS } from '../symbols.js';
 
 /** Why a record was dropped. Each is also the `error.type` of the self-metrics. */
 export const DROP_REASONS = [
@@ -39,14 +40,6 @@ export const POLICY_DROP_REASONS = [
   'sampled',
   'rate_limited',
 ] as const satisfies readonly DropReason[];
-
-/**
- * The method of a processor that counts the records a policy in front of it
- * dropped (`LogPipeline`, and the preload's fan-out to several exporters):
- * `[COUNT_POLICY_DROPS](reason, records)`. A symbol shared by every copy of
- * this package, so that no other processor's method is called by mistake.
- */
-export const COUNT_POLICY_DROPS = Symbol.for('otel-winston.count-policy-drops.v1');
 
 /** A processor with a {@link COUNT_POLICY_DROPS} method. */
 export interface PolicyDropCounter {

@@ -41,7 +41,8 @@ import {
   type PolicyRecord,
   type RecordOrigin,
 } from '../policies/policy-processor.js';
-import { LOG_PIPELINE, type LogPipeline } from './log-pipeline.js';
+import { type LogPipeline } from './log-pipeline.js';
+import { LOG_PIPELINE } from '../symbols.js';
 
 /** What the transport hands a record to instead of `Logger.emit()`. */
 export interface DirectSink {

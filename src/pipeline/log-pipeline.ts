@@ -28,12 +28,7 @@ import {
 } from '../otlp/encode-logs.js';
 import type { ProtobufWriter } from '../otlp/protobuf-writer.js';
 import { describeError, warn } from '../warnings.js';
-import {
-  Accounting,
-  COUNT_POLICY_DROPS,
-  type PipelineStats,
-  type PolicyDropReason,
-} from './accounting.js';
+import { Accounting, type PipelineStats, type PolicyDropReason } from './accounting.js';
 import { DropReporter } from './drop-report.js';
 import {
   resolvePipelineSettings,
@@ -43,9 +38,7 @@ import {
 } from './options.js';
 import { componentName, SelfMetrics } from './self-metrics.js';
 import { Spool, type SpoolFrame } from '../spool/spool.js';
-
-/** Marks a {@link LogPipeline}, across copies of this package (CommonJS and ESM builds). */
-export const LOG_PIPELINE = Symbol.for('otel-winston.log-pipeline.v1');
+import { COUNT_POLICY_DROPS, LOG_PIPELINE } from '../symbols.js';
 
 /** A spool segment is finished (renamed, then read-only) at this size. */
 const SEGMENT_BYTES = 8 * 1024 * 1024;

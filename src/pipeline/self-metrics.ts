@@ -33,6 +33,7 @@ import {
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
 import type { Accounting, DropReason } from './accounting.js';
+import { COMPONENT_INSTANCES } from '../symbols.js';
 
 /** Drops that happen before a record reaches the exporter (the processor's `error.type`). */
 const PROCESSOR_DROPS: readonly DropReason[] = [
@@ -51,12 +52,9 @@ export interface ComponentIdentity {
   readonly exporter: Attributes;
 }
 
-/** Instances made per component type, shared by the CommonJS and ESM copies of this package. */
-const INSTANCES = Symbol.for('otel-winston.component-instances.v1');
-const instances = ((globalThis as { [INSTANCES]?: Map<string, number> })[INSTANCES] ??= new Map<
-  string,
-  number
->());
+const instances = ((globalThis as { [COMPONENT_INSTANCES]?: Map<string, number> })[
+  COMPONENT_INSTANCES
+] ??= new Map<string, number>());
 
 /** `<type>/<n>`, n counting the instances of `type` made in this process, from 0. */
 export function componentName(type: string): string {

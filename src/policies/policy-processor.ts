@@ -27,17 +27,11 @@ import {
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import {
-  COUNT_POLICY_DROPS,
-  type PolicyDropCounter,
-  type PolicyDropReason,
-} from '../pipeline/accounting.js';
+import { type PolicyDropCounter, type PolicyDropReason } from '../pipeline/accounting.js';
 import { invalidOption } from '../errors.js';
 import type { AnyValue } from '../transport/any-value.js';
 import { describeError, warn } from '../warnings.js';
-
-/** Marks a {@link PolicyProcessor}, across the CommonJS and ESM copies of this package. */
-export const LOG_POLICY = Symbol.for('otel-winston.log-policy.v1');
+import { COUNT_POLICY_DROPS, LOG_POLICY } from '../symbols.js';
 
 /** The parts of a record a policy reads, and the two it may replace. */
 export interface PolicyRecord {

@@ -50,6 +50,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LogsEnvelope } from '../otlp/encode-logs.js';
 import { encodeFrameHeader, encodeHeader, scanSegment, type FrameIndex } from './segment-format.js';
+import { PROCESS_SPOOLS as PROCESS_SPOOLS_KEY } from '../symbols.js';
 
 /** How often a live process touches its lock file. */
 const HEARTBEAT_MS = 5_000;
@@ -88,9 +89,10 @@ interface ProcessSpools {
   lastStart: number;
 }
 
-const PROCESS_SPOOLS = ((globalThis as Record<symbol, unknown>)[
-  Symbol.for('otel-winston.spool.process.v1')
-] ??= { live: new Set<string>(), lastStart: 0 }) as ProcessSpools;
+const PROCESS_SPOOLS = ((globalThis as Record<symbol, unknown>)[PROCESS_SPOOLS_KEY] ??= {
+  live: new Set<string>(),
+  lastStart: 0,
+}) as ProcessSpools;
 const LOCK_NAME = /^(\d+x\d+)\.lock$/;
 
 /** Settings of a spool. */

@@ -5,11 +5,10 @@ import {
   runWithRequestContext,
   type RequestContext,
 } from '../context/request-context.js';
+import { GENERATED_REQUEST_ID, HTTP_PATCHED } from '../symbols.js';
 
 /** A request id the app may pass on: at most 128 characters of `[A-Za-z0-9._:-]`. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-const GENERATED_ID = Symbol.for('otel-winston.generated-request-id.v1');
 
 /** True when `value` is a request id that may be passed on as it is. */
 export function isSafeRequestId(value: unknown): value is string {
@@ -25,8 +24,8 @@ export function requestIdOf(request: IncomingMessage, header = 'x-request-id'): 
   const value = request.headers[header];
   const first = Array.isArray(value) ? value[0] : value;
   if (isSafeRequestId(first)) return first;
-  const held = request as IncomingMessage & { [GENERATED_ID]?: string };
-  return (held[GENERATED_ID] ??= randomUUID());
+  const held = request as IncomingMessage & { [GENERATED_REQUEST_ID]?: string };
+  return (held[GENERATED_REQUEST_ID] ??= randomUUID());
 }
 
 /**
@@ -44,8 +43,6 @@ export function requestContextOf(request: IncomingMessage, header?: string): Req
   };
 }
 
-const PATCHED = Symbol.for('otel-winston.http-request-context.v1');
-
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
 /**
@@ -56,8 +53,8 @@ type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boole
 export function patchServerRequestContext(prototypes: ReadonlyArray<{ emit: Emit }>): () => void {
   const undo: Array<() => void> = [];
   for (const proto of prototypes) {
-    const target = proto as { emit: Emit; [PATCHED]?: Emit };
-    if (target[PATCHED] !== undefined) continue;
+    const target = proto as { emit: Emit; [HTTP_PATCHED]?: Emit };
+    if (target[HTTP_PATCHED] !== undefined) continue;
     const original = target.emit;
     const patched: Emit = function emitInRequestContext(this: unknown, event, ...args) {
       if (event !== 'request') return original.call(this, event, ...args);
@@ -75,10 +72,10 @@ export function patchServerRequestContext(prototypes: ReadonlyArray<{ emit: Emit
       });
     };
     target.emit = patched;
-    target[PATCHED] = original;
+    target[HTTP_PATCHED] = original;
     undo.push(() => {
       if (target.emit === patched) target.emit = original;
-      delete target[PATCHED];
+      delete target[HTTP_PATCHED];
     });
   }
   return () => undo.forEach((fn) => fn());

@@ -1,5 +1,5 @@
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { COUNT_POLICY_DROPS, type PolicyDropCounter } from '../pipeline/accounting.js';
+import { type PolicyDropCounter } from '../pipeline/accounting.js';
 import { LogPipeline } from '../pipeline/log-pipeline.js';
 import { describeError, warn } from '../warnings.js';
 import { LogMetricsProcessor } from '../policies/metrics/log-metrics-processor.js';
@@ -8,6 +8,7 @@ import { RedactionProcessor } from '../policies/redaction/redaction-processor.js
 import { SamplingProcessor } from '../policies/sampling/sampling-processor.js';
 import { readBooleanEnv, readListEnv } from './env.js';
 import { requireHere } from './require-here.js';
+import { COUNT_POLICY_DROPS } from '../symbols.js';
 
 /** The log processors the preload installs, and the pipeline among them. */
 export interface LogProcessors {

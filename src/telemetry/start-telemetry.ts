@@ -33,6 +33,7 @@ import { ExportAborter } from '../exporter/abort.js';
 import { patchServerRequestContext } from './http-request-context.js';
 import { requireHere } from './require-here.js';
 import { WinstonInstrumentation } from './winston-instrumentation.js';
+import { TELEMETRY_STATE } from '../symbols.js';
 
 /** Options of {@link startTelemetry}; each overrides the environment variable named. */
 export interface TelemetryOptions {
@@ -97,8 +98,7 @@ function load<T>(id: string): T {
   return requireHere(id) as T;
 }
 
-const STATE_KEY = Symbol.for('otel-winston.telemetry.v1');
-const globalState = globalThis as { [STATE_KEY]?: TelemetryState };
+const globalState = globalThis as { [TELEMETRY_STATE]?: TelemetryState };
 
 const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation> = {
   http: () =>
@@ -294,7 +294,7 @@ async function flushAll(pipeline: LogPipeline | undefined, timeoutMillis: number
  */
 export function startTelemetry(options?: TelemetryOptions): Telemetry {
   const o = checkOptions(options);
-  const existing = globalState[STATE_KEY];
+  const existing = globalState[TELEMETRY_STATE];
   if (existing !== undefined) {
     if (options !== undefined && Object.keys(options).length > 0) {
       warn(
@@ -362,11 +362,11 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
             giveUp,
           );
         }
-        delete globalState[STATE_KEY];
+        delete globalState[TELEMETRY_STATE];
       })());
     },
   };
-  globalState[STATE_KEY] = { telemetry };
+  globalState[TELEMETRY_STATE] = { telemetry };
 
   if (readBooleanEnv(env, 'OTEL_SDK_DISABLED', false)) return telemetry;
   try {
@@ -412,5 +412,5 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
 /** Flushes and stops what {@link startTelemetry} started; resolves at once when nothing was started. */
 export function shutdownTelemetry(): Promise<void> {
-  return globalState[STATE_KEY]?.telemetry.shutdown() ?? Promise.resolve();
+  return globalState[TELEMETRY_STATE]?.telemetry.shutdown() ?? Promise.resolve();
 }

@@ -8,14 +8,10 @@ import {
 } from '@opentelemetry/instrumentation';
 import { format } from 'logform';
 import { traceContext } from '../format/trace-context.js';
-import { OTEL_TRANSPORT, OtelTransport } from '../transport/otel-transport.js';
+import { OtelTransport } from '../transport/otel-transport.js';
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
-
-/** Marks the transport this instrumentation added, so an app's own OtelTransport can replace it. */
-const AUTO_TRANSPORT = Symbol.for('otel-winston.auto-transport.v1');
-/** Marks a logger format that already has the correlation fields in front. */
-const CORRELATED = Symbol.for('otel-winston.correlated-format.v1');
+import { AUTO_TRANSPORT, CORRELATED_FORMAT, LOGGER_EQUIPPED, OTEL_TRANSPORT } from '../symbols.js';
 
 /** Options of {@link WinstonInstrumentation}. */
 export interface WinstonInstrumentationConfig extends InstrumentationConfig {
@@ -51,9 +47,6 @@ interface LoggerClass {
     clear(...args: unknown[]): unknown;
   };
 }
-
-/** Marks a logger this instrumentation has looked at. */
-const EQUIPPED = Symbol.for('otel-winston.logger-equipped.v1');
 
 /**
  * otel-winston's instrumentation of winston: every logger, however it is
@@ -130,7 +123,7 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
       'write',
       (original: (...args: unknown[]) => unknown) =>
         function write(this: WinstonLogger, ...args: unknown[]): unknown {
-          if ((this as { [EQUIPPED]?: true })[EQUIPPED] !== true) {
+          if ((this as { [LOGGER_EQUIPPED]?: true })[LOGGER_EQUIPPED] !== true) {
             equip(this);
             // The logger has its own write wrapper now: deliver through it.
             const own = (this as { write?: unknown }).write;
@@ -170,17 +163,17 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
   #equip(logger: WinstonLogger): void {
     const config = this.getConfig();
     try {
-      Object.defineProperty(logger, EQUIPPED, { value: true, configurable: true });
+      Object.defineProperty(logger, LOGGER_EQUIPPED, { value: true, configurable: true });
       if (config.autoTransport !== false && !hasOtelTransport(logger)) {
         const transport = new OtelTransport() as OtelTransport & TransportLike;
         Object.defineProperty(transport, AUTO_TRANSPORT, { value: true });
         logger.add(transport);
       }
       if (config.correlationFields !== false && logger.format !== undefined) {
-        const current = logger.format as { [CORRELATED]?: true };
-        if (current[CORRELATED] !== true) {
+        const current = logger.format as { [CORRELATED_FORMAT]?: true };
+        if (current[CORRELATED_FORMAT] !== true) {
           const combined = format.combine(traceContext(), logger.format as never) as object;
-          Object.defineProperty(combined, CORRELATED, { value: true });
+          Object.defineProperty(combined, CORRELATED_FORMAT, { value: true });
           logger.format = combined;
         }
       }

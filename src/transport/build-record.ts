@@ -11,8 +11,9 @@ import {
   type ValueLimits,
   type ValueState,
 } from './any-value.js';
-import { CORRELATION_KEYS, CorrelationKeys, type CapturedCall } from '../context/call-capture.js';
+import { CorrelationKeys, type CapturedCall } from '../context/call-capture.js';
 import { findException, forEachExceptionAttribute } from './exception.js';
+import { CORRELATION_KEYS } from '../symbols.js';
 
 /** winston's own keys: never attributes. */
 const WINSTON_KEYS: ReadonlySet<string> = new Set(['level', 'message', 'splat']);

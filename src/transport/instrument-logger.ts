@@ -2,8 +2,7 @@ import { describeError, warn } from '../warnings.js';
 import { newValueState, toAnyValue, UNREADABLE } from './any-value.js';
 import { isError, stampCall } from '../context/call-capture.js';
 import { copyError } from './exception.js';
-
-const INSTRUMENTED = Symbol.for('otel-winston.logger-instrumented.v1');
+import { LOGGER_INSTRUMENTED } from '../symbols.js';
 
 /** Limits for the plain copy of a log call's arguments that winston could not take. */
 const SAFE_COPY_LIMITS = {
@@ -34,7 +33,7 @@ interface WinstonLike {
   push?: Method;
   log?: Method;
   levels?: Record<string, number>;
-  [INSTRUMENTED]?: true;
+  [LOGGER_INSTRUMENTED]?: true;
 }
 
 function define(target: object, key: PropertyKey, value: unknown): void {
@@ -116,8 +115,8 @@ function plainCopy(arg: unknown): unknown {
 export function instrumentLogger(logger: unknown): void {
   if (typeof logger !== 'object' || logger === null) return;
   const target = logger as WinstonLike;
-  if (target[INSTRUMENTED] === true || typeof target.write !== 'function') return;
-  define(target, INSTRUMENTED, true);
+  if (target[LOGGER_INSTRUMENTED] === true || typeof target.write !== 'function') return;
+  define(target, LOGGER_INSTRUMENTED, true);
 
   // Fixed arities: cheaper than forwarding `arguments` on the hot path.
   const write = target.write;

@@ -30,6 +30,7 @@ import {
   type OtelTransportOptions,
 } from './options.js';
 import { severitiesForLevels, severityForName, type SeverityMap } from './severity.js';
+import { OTEL_TRANSPORT } from '../symbols.js';
 
 const LEVEL = Symbol.for('level');
 
@@ -66,9 +67,6 @@ function isEnabled(logger: Logger, call: CapturedCall, severity: Severity): bool
     return true;
   }
 }
-
-/** Marks a winston transport that bridges into OpenTelemetry, so no logger is given two. */
-export const OTEL_TRANSPORT = Symbol.for('otel-winston.transport.v1');
 
 /**
  * A winston transport that turns every record into an OpenTelemetry log
@@ -146,7 +144,7 @@ export class OtelTransport extends TransportStream {
     try {
       this.emit('logged', info);
     } catch (error) {
-      warn('OTW001', `a 'logged' listener threw: ${describeError(error)}`);
+      warn('OTW020', `a 'logged' listener threw: ${describeError(error)}`);
     }
     if (typeof callback === 'function') callback();
     if (crash && (this as { _ending?: boolean })._ending === true) {
@@ -176,7 +174,7 @@ export class OtelTransport extends TransportStream {
     const deadline = setTimeout(finish, CRASH_FLUSH_DEADLINE_MS);
     deadline.unref();
     const failed = (error: unknown): void => {
-      warn('OTW007', `flushing after an uncaught exception failed: ${describeError(error)}`);
+      warn('OTW012', `flushing after an uncaught exception failed: ${describeError(error)}`);
       finish();
     };
     if (typeof provider.forceFlush !== 'function') return finish();
