@@ -1,13 +1,9 @@
 export { OtelTransport } from './transport/otel-transport.js';
 export type { OtelTransportOptions } from './transport/options.js';
 export type { SeverityMap } from './transport/severity.js';
-export {
-  ATTR_EXCEPTION_CAUSE,
-  ATTR_EXCEPTION_CODE,
-  ATTR_EXCEPTION_MESSAGE,
-  ATTR_EXCEPTION_STACKTRACE,
-  ATTR_EXCEPTION_TYPE,
-} from './transport/exception.js';
+// The stable semantic-convention names the records use (exception.*, http.route, url.path, ...)
+// are in @opentelemetry/semantic-conventions; these are the names of this package's own.
+export { ATTR_EXCEPTION_CAUSE, ATTR_EXCEPTION_CODE } from './transport/exception.js';
 export {
   getRequestContext,
   runWithRequestContext,
@@ -15,11 +11,7 @@ export {
 } from './context/request-context.js';
 export type { RequestContext } from './context/request-context.js';
 export {
-  ATTR_CLIENT_ADDRESS,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_ROUTE,
   ATTR_REQUEST_ID,
-  ATTR_URL_PATH,
   ATTR_USER_ID,
   requestContextAttributes,
 } from './context/request-attributes.js';
@@ -75,7 +67,6 @@ export type { IdentityReason, IdentityResult } from './context/identity-result.j
 export {
   ACCESS_EVENT,
   ATTR_HTTP_RESPONSE_BODY_SIZE,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_HTTP_SERVER_REQUEST_DURATION,
   ATTR_IDENTITY_FAILURE_REASON,
   IDENTITY_EVENT,

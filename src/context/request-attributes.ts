@@ -1,4 +1,10 @@
 import type { AttributeValue } from '@opentelemetry/api';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+} from '@opentelemetry/semantic-conventions';
 import type { RequestContext } from './request-context.js';
 
 /**
@@ -6,16 +12,8 @@ import type { RequestContext } from './request-context.js';
  * convention for it; this is the one name this package uses everywhere.
  */
 export const ATTR_REQUEST_ID = 'http.request.id';
-/** Semantic convention: the authenticated user. */
+/** The authenticated user: `user.id`, a semantic convention still in development (so not in the stable package). */
 export const ATTR_USER_ID = 'user.id';
-/** Semantic convention: the matched route template. */
-export const ATTR_HTTP_ROUTE = 'http.route';
-/** Semantic convention: the HTTP request method. */
-export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
-/** Semantic convention: the path of the request URL. */
-export const ATTR_URL_PATH = 'url.path';
-/** Semantic convention: the address of the client. */
-export const ATTR_CLIENT_ADDRESS = 'client.address';
 
 /** Request context fields and the attribute each becomes. */
 export const REQUEST_CONTEXT_ATTRIBUTES = [

@@ -7,7 +7,11 @@ import {
 } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ATTR_HTTP_ROUTE, ATTR_REQUEST_ID, ATTR_USER_ID } from '../context/request-attributes.js';
+import {
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+} from '@opentelemetry/semantic-conventions';
+import { ATTR_REQUEST_ID, ATTR_USER_ID } from '../context/request-attributes.js';
 import {
   bindEmitterToRequestScope,
   bindToRequestScope,
@@ -26,8 +30,6 @@ import { REQUEST_TRACKED } from '../symbols.js';
 
 /** The reason code on the WARN record of a request whose token did not verify. */
 export const ATTR_IDENTITY_FAILURE_REASON = 'identity.failure.reason';
-/** Semantic convention: the response status code. */
-export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 /** Semantic convention: the size of the response body, in bytes. */
 export const ATTR_HTTP_RESPONSE_BODY_SIZE = 'http.response.body.size';
 /** How long the request took, in seconds (the unit of the `http.server.request.duration` metric). */

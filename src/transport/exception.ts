@@ -6,14 +6,13 @@ import {
   type AnyValueMap,
   type ValueState,
 } from './any-value.js';
+import {
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_STACKTRACE,
+  ATTR_EXCEPTION_TYPE,
+} from '@opentelemetry/semantic-conventions';
 import { isError, type CapturedCall } from '../context/call-capture.js';
 
-/** Semantic convention: the type of the exception. */
-export const ATTR_EXCEPTION_TYPE = 'exception.type';
-/** Semantic convention: the message of the exception. */
-export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
-/** Semantic convention: the stack trace of the exception. */
-export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 /** The `code` of the exception (such as `ECONNREFUSED`); not a semantic convention. */
 export const ATTR_EXCEPTION_CODE = 'exception.code';
 /** The `cause` chain of the exception, outermost first: a list of {type, message, code, stacktrace}. */
