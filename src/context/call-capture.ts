@@ -59,7 +59,13 @@ function callContext(info: object): Context {
   const active = context.active();
   try {
     const message = (info as { message?: unknown }).message;
-    if (typeof message !== 'string' || message.length > 1024 || !SPLAT_TOKEN.test(message)) {
+    // Most messages have no `%`: one native search, before the pattern.
+    if (
+      typeof message !== 'string' ||
+      message.length > 1024 ||
+      !message.includes('%') ||
+      !SPLAT_TOKEN.test(message)
+    ) {
       return active;
     }
     const splat = (info as { [SPLAT]?: unknown })[SPLAT];

@@ -25,6 +25,8 @@ export class ObservedCounts {
   readonly #explicit: MeterProvider | undefined;
   #provider: MeterProvider | undefined;
   #counter: ObservableCounter | undefined;
+  /** Records seen, for {@link ObservedCounts.onRecord}. */
+  #records = 0;
   readonly #callback: ObservableCallback = (result) => {
     for (const [value, attributes] of this.#read()) result.observe(value, attributes);
   };
@@ -42,6 +44,16 @@ export class ObservedCounts {
     this.#read = read;
     this.#explicit = meterProvider;
     this.refresh();
+  }
+
+  /**
+   * Called for each record the policy sees: the SDK registers its
+   * MeterProvider after the preload made the policy, so the provider is
+   * looked for on each of the first 1,024 records, then on every 1,024th.
+   */
+  onRecord(): void {
+    const n = this.#records++;
+    if (n < 1024 || (n & 1023) === 0) this.refresh();
   }
 
   /** Registers the counter on the provider to use, if it changed. Cheap when it did not. */

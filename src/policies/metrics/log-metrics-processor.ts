@@ -21,7 +21,7 @@ import {
   type PolicyRecord,
   type RecordOrigin,
 } from '../policy-processor.js';
-import { templateOf } from '../rate-limit/message-template.js';
+import { TemplateCache } from '../rate-limit/message-template.js';
 
 /** The name of the counter of every record, by severity and logger. */
 export const LOG_RECORDS_METRIC = 'otel_winston.log.records';
@@ -132,9 +132,9 @@ export class LogMetricsProcessor extends PolicyProcessor {
   #lastCounts: number[] | undefined;
   readonly #recordCounter: ObservedCounts | undefined;
   readonly #declared: readonly Declared[];
+  readonly #templates = new TemplateCache();
   readonly #explicitProvider: MeterProvider | undefined;
   #provider: MeterProvider | undefined;
-  #records = 0;
 
   constructor(
     options: LogMetricsOptions,
@@ -182,10 +182,7 @@ export class LogMetricsProcessor extends PolicyProcessor {
 
   applyTo(record: PolicyRecord, context: Context | undefined, origin: RecordOrigin): boolean {
     if (this.#recordCounter !== undefined) {
-      // The SDK registers its MeterProvider after the preload made this: looked for on each of
-      // the first 1,024 records, then on every 1,024th.
-      if (this.#records < 1024 || (this.#records & 1023) === 0) this.#recordCounter.refresh();
-      this.#records++;
+      this.#recordCounter.onRecord();
       const scope = origin.instrumentationScope;
       let bands = this.#lastCounts;
       if (scope !== this.#lastScope || bands === undefined) {
@@ -217,7 +214,7 @@ export class LogMetricsProcessor extends PolicyProcessor {
         continue;
       }
       if (match.template !== undefined) {
-        template ??= templateOf(record.body, context);
+        template ??= this.#templates.of(record.body, context);
         if (template !== match.template) continue;
       }
       let value = 1;

@@ -75,8 +75,6 @@ const ACTIONS: readonly RedactAction[] = ['mask', 'remove', 'hash'];
 export class RedactionProcessor extends PolicyProcessor {
   readonly #redactor: Redactor;
   readonly #metric: ObservedCounts;
-  /** Records seen: the counter looks for the SDK's MeterProvider on the first 1,024 and every 1,024th. */
-  #records = 0;
 
   constructor(
     options: RedactionOptions,
@@ -123,10 +121,7 @@ export class RedactionProcessor extends PolicyProcessor {
   }
 
   applyTo(record: PolicyRecord, _context: Context | undefined): boolean {
-    // The SDK registers its MeterProvider after the preload made this: looked for on each of
-    // the first 1,024 records, then on every 1,024th.
-    if (this.#records < 1024 || (this.#records & 1023) === 0) this.#metric.refresh();
-    this.#records++;
+    this.#metric.onRecord();
     // Nothing in the walk throws on an AnyValue; if it did, applyPolicy() masks the record.
     if (record.attributes !== undefined) {
       record.attributes = this.#redactor.attributes(record.attributes);
