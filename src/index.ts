@@ -17,8 +17,6 @@ export {
 } from './context/request-attributes.js';
 export { traceContext } from './format/trace-context.js';
 export type { TraceContextFormatOptions } from './format/trace-context.js';
-export { attributeLimitsFromEnv } from './limits.js';
-export type { AttributeLimits } from './limits.js';
 export { ERROR_CODES, OtelWinstonError } from './errors.js';
 export { WARNING_CODES } from './warnings.js';
 export type { WarningCode } from './warnings.js';
@@ -58,8 +56,6 @@ export { DROP_REASONS } from './pipeline/accounting.js';
 export type { DropReason, PipelineStats } from './pipeline/accounting.js';
 export { shutdownTelemetry, startTelemetry } from './telemetry/start-telemetry.js';
 export type { Telemetry, TelemetryOptions } from './telemetry/start-telemetry.js';
-export { WinstonInstrumentation } from './telemetry/winston-instrumentation.js';
-export type { WinstonInstrumentationConfig } from './telemetry/winston-instrumentation.js';
 export { createIdentityVerifier } from './middleware/identity.js';
 export type { JwtVerificationOptions } from './middleware/identity.js';
 export { IDENTITY_REASONS } from './context/identity-result.js';

@@ -125,5 +125,20 @@ describe('package', () => {
       (p) => !p.startsWith('dist/') && !p.startsWith('instrumentation/') && !p.startsWith('bin/'),
     );
     expect(others.sort()).to.deep.equal(['LICENSE', 'README.md', 'package.json']);
+    // src/ is not shipped: a map that names a source must carry its text.
+    expect(paths.filter((p) => p.endsWith('.d.ts.map'))).to.deep.equal([]);
+    const maps = paths.filter((p) => p.endsWith('.js.map'));
+    expect(maps.length).to.be.greaterThan(50);
+    for (const path of maps) {
+      const map = JSON.parse(readFileSync(new URL(`../${path}`, import.meta.url), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
+      expect(map.sourcesContent?.length, path).to.equal(map.sources.length);
+      expect(
+        map.sourcesContent!.every((text) => typeof text === 'string' && text.length > 0),
+        path,
+      ).to.be.true;
+    }
   });
 });
