@@ -38,7 +38,7 @@ const WARNING_SITES: Record<WarningCode, readonly string[]> = {
   OTW006: ['format/trace-context.ts'],
   OTW007: ['transport/otel-transport.ts', 'middleware/record-writer.ts'],
   OTW008: ['context/request-context.ts'],
-  OTW009: ['transport/instrument-logger.ts'],
+  OTW009: ['transport/winston-patches.ts'],
   OTW010: ['telemetry/winston-instrumentation.ts'],
   OTW011: [
     'telemetry/log-processors.ts',

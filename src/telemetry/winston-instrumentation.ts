@@ -11,7 +11,15 @@ import { traceContext } from '../format/trace-context.js';
 import { OtelTransport } from '../transport/otel-transport.js';
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
-import { AUTO_TRANSPORT, CORRELATED_FORMAT, LOGGER_EQUIPPED, OTEL_TRANSPORT } from '../symbols.js';
+import { AUTO_TRANSPORT, CORRELATED_FORMAT, LOGGER_EQUIPPED } from '../symbols.js';
+import {
+  hasOtelTransport,
+  patchLoggerClass,
+  PATCHED_LOGGER_METHODS,
+  type LoggerClass,
+  type PatchedLogger,
+  type Wrap,
+} from '../transport/winston-patches.js';
 
 /** Options of {@link WinstonInstrumentation}. */
 export interface WinstonInstrumentationConfig extends InstrumentationConfig {
@@ -28,32 +36,16 @@ export interface WinstonInstrumentationConfig extends InstrumentationConfig {
   correlationFields?: boolean;
 }
 
-interface TransportLike {
-  [OTEL_TRANSPORT]?: true;
-  [AUTO_TRANSPORT]?: true;
-}
-
-interface WinstonLogger {
-  transports: TransportLike[];
-  format?: unknown;
-  add(transport: unknown): unknown;
-  remove(transport: unknown): unknown;
-}
-
-interface LoggerClass {
-  prototype: WinstonLogger & {
-    configure(...args: unknown[]): unknown;
-    write(...args: unknown[]): unknown;
-    clear(...args: unknown[]): unknown;
-  };
-}
-
 /**
  * otel-winston's instrumentation of winston: every logger, however it is
  * created (`createLogger`, `winston.loggers`, the default logger), gets one
  * OtelTransport, and never a second one: an app that adds its own OtelTransport
  * replaces the automatic one (duplicate records are a known trap:
  * opentelemetry-js-contrib#2283).
+ *
+ * This class decides when winston is patched (the require hook, or copies
+ * loaded earlier) and what equipping a logger adds; the patches themselves,
+ * and the order a log call passes them in, are in `transport/winston-patches.ts`.
  */
 export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumentationConfig> {
   constructor(config: WinstonInstrumentationConfig = {}) {
@@ -69,10 +61,7 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
         return Logger;
       },
       (Logger: LoggerClass) => {
-        this._unwrap(Logger.prototype, 'configure');
-        this._unwrap(Logger.prototype, 'add');
-        this._unwrap(Logger.prototype, 'write');
-        this._unwrap(Logger.prototype, 'clear');
+        for (const name of PATCHED_LOGGER_METHODS) this._unwrap(Logger.prototype, name);
         return Logger;
       },
     );
@@ -104,68 +93,18 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
   }
 
   #patch(Logger: LoggerClass): void {
-    const equip = (logger: WinstonLogger): void => this.#equip(logger);
-    const equipAfter = (original: (...args: unknown[]) => unknown) =>
-      function equipAfterwards(this: WinstonLogger, ...args: unknown[]): unknown {
-        const result = original.apply(this, args);
-        equip(this);
-        return result;
-      };
-    // configure() (which the constructor calls) sets a logger's transports;
-    // clear() resets them: either way it gets its OtelTransport (back).
-    // (remove() of the OtelTransport is respected: that is a choice.)
-    this._wrap(Logger.prototype, 'configure', equipAfter);
-    this._wrap(Logger.prototype, 'clear', equipAfter);
-    // A logger made before the patch is equipped at its first record (its
-    // configure() ran unpatched); later ones already are, at configure().
-    this._wrap(
-      Logger.prototype,
-      'write',
-      (original: (...args: unknown[]) => unknown) =>
-        function write(this: WinstonLogger, ...args: unknown[]): unknown {
-          if ((this as { [LOGGER_EQUIPPED]?: true })[LOGGER_EQUIPPED] !== true) {
-            equip(this);
-            // The logger has its own write wrapper now: deliver through it.
-            const own = (this as { write?: unknown }).write;
-            if (typeof own === 'function' && own !== write) {
-              return (own as typeof original).apply(this, args);
-            }
-          }
-          return original.apply(this, args);
-        },
-    );
-    this._wrap(
-      Logger.prototype,
-      'add',
-      (original: (transport: unknown) => unknown) =>
-        function add(this: WinstonLogger, transport: unknown): unknown {
-          const incoming = transport as TransportLike | null;
-          if (
-            incoming !== null &&
-            typeof incoming === 'object' &&
-            incoming[OTEL_TRANSPORT] === true
-          ) {
-            if (incoming[AUTO_TRANSPORT] === true) {
-              // The automatic one is added only where no OtelTransport is.
-              if (hasOtelTransport(this)) return this;
-            } else {
-              // The app's own OtelTransport replaces the automatic one.
-              for (const existing of [...(this.transports ?? [])]) {
-                if (existing[AUTO_TRANSPORT] === true) this.remove(existing);
-              }
-            }
-          }
-          return original.call(this, transport);
-        },
-    );
+    const wrap: Wrap = (object, name, wrapper) => {
+      this._wrap(object, name, wrapper as never);
+    };
+    patchLoggerClass(Logger, wrap, (logger) => this.#equip(logger));
   }
 
-  #equip(logger: WinstonLogger): void {
+  #equip(logger: PatchedLogger): void {
     const config = this.getConfig();
     try {
       Object.defineProperty(logger, LOGGER_EQUIPPED, { value: true, configurable: true });
       if (config.autoTransport !== false && !hasOtelTransport(logger)) {
-        const transport = new OtelTransport() as OtelTransport & TransportLike;
+        const transport = new OtelTransport();
         Object.defineProperty(transport, AUTO_TRANSPORT, { value: true });
         logger.add(transport);
       }
@@ -186,9 +125,4 @@ export class WinstonInstrumentation extends InstrumentationBase<WinstonInstrumen
 /** Node's CommonJS module cache (the ESM build reaches it through createRequire). */
 function requireCache(): Record<string, { exports?: unknown } | undefined> {
   return createRequire(`${process.cwd()}/`).cache;
-}
-
-function hasOtelTransport(logger: WinstonLogger): boolean {
-  const transports = logger.transports;
-  return Array.isArray(transports) && transports.some((t) => t?.[OTEL_TRANSPORT] === true);
 }

@@ -19,7 +19,7 @@ import {
   type Severity,
 } from './build-record.js';
 import { CapturedCall, capturedCallOf } from '../context/call-capture.js';
-import { instrumentLogger } from './instrument-logger.js';
+import { instrumentLogger } from './winston-patches.js';
 import {
   DEFAULT_LOGGER_NAME,
   DEFAULT_MAX_COLLECTION_SIZE,

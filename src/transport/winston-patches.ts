@@ -1,8 +1,46 @@
+/**
+ * Every change otel-winston makes to winston, in one place. The transport
+ * only reads what these patches captured (`capturedCallOf(info)`).
+ *
+ * A log call, from the app to the transport, and the patch each step passes:
+ *
+ * ```text
+ *  logger.info('job %d done', 7, meta)         level method: guardedLogCall   (instance, {@link instrumentLogger})
+ *   └─ logger.log(level, msg, ...)             guardedLogCall                  (instance, {@link instrumentLogger})
+ *       └─ logger.write(info)                  captureThenWrite                (instance, {@link instrumentLogger})
+ *           │                                  stamps info: trace context, request context, time, template
+ *           └─ Logger.prototype.write          equipOnFirstWrite               (class, {@link patchLoggerClass}; preload only)
+ *               └─ winston: format, then push  countedPush                     (instance, {@link instrumentLogger})
+ *                   └─ each transport's log(info)
+ *                       └─ OtelTransport.log   reads capturedCallOf(info), builds the record
+ * ```
+ *
+ * And around the logger's life (preload only, {@link patchLoggerClass}):
+ *
+ * ```text
+ *  new Logger() → configure()   equipAfterwards: the logger gets its OtelTransport and correlation format
+ *  logger.clear()               equipAfterwards: the same, after its transports were reset
+ *  logger.add(transport)        oneOtelTransport: the app's own OtelTransport replaces the automatic one
+ * ```
+ *
+ * Two levels, one owner:
+ * - {@link instrumentLogger} changes one logger instance, when an
+ *   OtelTransport is piped into it (with or without the preload). It never
+ *   touches winston's prototypes.
+ * - {@link patchLoggerClass} wraps `Logger.prototype` for the preload's
+ *   instrumentation (`telemetry/winston-instrumentation.ts`, which decides
+ *   when to apply and undo it, and what equipping a logger means).
+ */
 import { describeError, warn } from '../warnings.js';
 import { newValueState, toAnyValue, UNREADABLE } from './any-value.js';
 import { isError, stampCall } from '../context/call-capture.js';
 import { copyError } from './exception.js';
-import { LOGGER_INSTRUMENTED } from '../symbols.js';
+import {
+  AUTO_TRANSPORT,
+  LOGGER_EQUIPPED,
+  LOGGER_INSTRUMENTED,
+  OTEL_TRANSPORT,
+} from '../symbols.js';
 
 /** Limits for the plain copy of a log call's arguments that winston could not take. */
 const SAFE_COPY_LIMITS = {
@@ -220,4 +258,113 @@ function guard(original: Method, name: string, isLog: boolean): Method {
     }
   };
   /* eslint-enable prefer-rest-params */
+}
+
+/** A transport as the class patches see it: an OtelTransport is marked, the preload's one twice. */
+interface TransportLike {
+  [OTEL_TRANSPORT]?: true;
+  [AUTO_TRANSPORT]?: true;
+}
+
+/** A winston logger as the class patches see it. */
+export interface PatchedLogger {
+  transports: TransportLike[];
+  format?: unknown;
+  add(transport: unknown): unknown;
+  remove(transport: unknown): unknown;
+  [LOGGER_EQUIPPED]?: true;
+}
+
+/** `winston/lib/winston/logger.js`: the class every winston logger is made from. */
+export interface LoggerClass {
+  prototype: PatchedLogger & {
+    configure(...args: unknown[]): unknown;
+    write(...args: unknown[]): unknown;
+    clear(...args: unknown[]): unknown;
+  };
+}
+
+/** The methods of `Logger.prototype` that {@link patchLoggerClass} wraps. */
+export const PATCHED_LOGGER_METHODS = ['configure', 'clear', 'write', 'add'] as const;
+
+type AnyMethod = (...args: unknown[]) => unknown;
+
+/** `InstrumentationBase`'s `_wrap`: replaces `object[name]` with `wrapper(original)`, undoably. */
+export type Wrap = (
+  object: LoggerClass['prototype'],
+  name: (typeof PATCHED_LOGGER_METHODS)[number],
+  wrapper: (original: AnyMethod) => AnyMethod,
+) => void;
+
+/** Whether `logger` has an OtelTransport (its own or the preload's). */
+export function hasOtelTransport(logger: PatchedLogger): boolean {
+  const transports = logger.transports;
+  return Array.isArray(transports) && transports.some((t) => t?.[OTEL_TRANSPORT] === true);
+}
+
+/**
+ * Wraps winston's `Logger.prototype` for the preload, with `wrap` (so that the
+ * instrumentation can undo it), to call `equip` on every logger once:
+ *
+ * - `configure()` (which the constructor calls) sets a logger's transports and
+ *   `clear()` resets them: either way the logger is equipped (again) after.
+ *   (`remove()` of the OtelTransport is respected: that is a choice.)
+ * - `write()`: a logger made before the patch (its `configure()` ran
+ *   unpatched) is equipped at its first record, which then goes through the
+ *   logger's own write, installed by equipping.
+ * - `add()`: a logger has one OtelTransport. The automatic one is added only
+ *   where none is; the app's own replaces the automatic one (duplicate
+ *   records are a known trap: opentelemetry-js-contrib#2283).
+ */
+export function patchLoggerClass(
+  Logger: LoggerClass,
+  wrap: Wrap,
+  equip: (logger: PatchedLogger) => void,
+): void {
+  const equipAfter = (original: (...args: unknown[]) => unknown) =>
+    function equipAfterwards(this: PatchedLogger, ...args: unknown[]): unknown {
+      const result = original.apply(this, args);
+      equip(this);
+      return result;
+    };
+  wrap(Logger.prototype, 'configure', equipAfter);
+  wrap(Logger.prototype, 'clear', equipAfter);
+  wrap(
+    Logger.prototype,
+    'write',
+    (original: (...args: unknown[]) => unknown) =>
+      function equipOnFirstWrite(this: PatchedLogger, ...args: unknown[]): unknown {
+        if (this[LOGGER_EQUIPPED] !== true) {
+          equip(this);
+          // The logger has its own write wrapper now: deliver through it.
+          const own = (this as { write?: unknown }).write;
+          if (typeof own === 'function' && own !== equipOnFirstWrite) {
+            return (own as typeof original).apply(this, args);
+          }
+        }
+        return original.apply(this, args);
+      },
+  );
+  wrap(
+    Logger.prototype,
+    'add',
+    (original: (transport: unknown) => unknown) =>
+      function oneOtelTransport(this: PatchedLogger, transport: unknown): unknown {
+        const incoming = transport as TransportLike | null;
+        if (
+          incoming !== null &&
+          typeof incoming === 'object' &&
+          incoming[OTEL_TRANSPORT] === true
+        ) {
+          if (incoming[AUTO_TRANSPORT] === true) {
+            if (hasOtelTransport(this)) return this;
+          } else {
+            for (const existing of [...(this.transports ?? [])]) {
+              if (existing[AUTO_TRANSPORT] === true) this.remove(existing);
+            }
+          }
+        }
+        return original.call(this, transport);
+      },
+  );
 }
