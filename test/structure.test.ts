@@ -46,11 +46,7 @@ const WARNING_SITES: Record<WarningCode, readonly string[]> = {
     'telemetry/start-telemetry.ts',
     'pipeline/self-metrics.ts',
   ],
-  OTW012: [
-    'telemetry/exit-hooks.ts',
-    'telemetry/start-telemetry.ts',
-    'transport/otel-transport.ts',
-  ],
+  OTW012: ['telemetry/exit-hooks.ts', 'transport/crash.ts'],
   OTW013: ['middleware/request-tracker.ts', 'middleware/identity.ts'],
   OTW014: ['pipeline/drop-report.ts', 'pipeline/log-pipeline.ts'],
   OTW015: ['pipeline/log-pipeline.ts', 'exporter/log-exporter.ts'],

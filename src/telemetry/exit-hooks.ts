@@ -1,4 +1,4 @@
-import { inspect } from 'node:util';
+import { onUncaught as onCrash } from '../transport/crash.js';
 import { describeError, warn } from '../warnings.js';
 
 /** What the exit hooks do, supplied by the telemetry that installs them. */
@@ -15,8 +15,6 @@ export interface ExitActions {
    * Synchronous: it runs at the flush deadline and in the process `exit` event.
    */
   giveUp(final: boolean): void;
-  /** Records a crash as a FATAL record, before the flush. */
-  recordCrash(error: unknown, origin: string): void;
   /** The longest a flush may take before the process goes on to end. */
   readonly timeoutMillis: number;
 }
@@ -58,9 +56,9 @@ export async function flushWithin(
  * - `beforeExit` (the event loop ran dry): flush; the process then ends as it would;
  * - `SIGTERM`, `SIGINT`: flush, then end by the same signal, unless the app
  *   has its own handler, which then decides;
- * - an uncaught exception or unhandled rejection: record it as a FATAL
- *   record, flush, print it as Node does and exit with code 1, unless the app
- *   has its own `uncaughtException` handler, which then decides.
+ * - an uncaught exception or unhandled rejection: flush, and if nobody else
+ *   owns the crash, record it first as a FATAL record, then print it as Node
+ *   does and exit with code 1 (see `transport/crash.ts`, where that decision is).
  *
  * `process.exit()` ends the process synchronously: nothing asynchronous,
  * such as an export, can run after it; what is still held then is counted
@@ -115,24 +113,7 @@ export function installExitHooks(actions: ExitActions): () => void {
     });
   };
 
-  const onUncaught = (error: unknown, origin: string): void => {
-    const appHandles = process.listenerCount('uncaughtException') > 1;
-    if (!appHandles) {
-      try {
-        actions.recordCrash(error, origin);
-      } catch (recordError) {
-        warn('OTW012', `the crash could not be recorded: ${describeError(recordError)}`);
-      }
-    }
-    void flushOnce().then(() => {
-      if (appHandles) return;
-      // As Node does when nothing handles the error: print it, exit with 1.
-      process.stderr.write(
-        `${origin === 'unhandledRejection' ? 'Unhandled rejection: ' : ''}${inspect(error)}\n`,
-      );
-      process.exit(1);
-    });
-  };
+  const onUncaught = (error: unknown, origin: string): void => onCrash(error, origin, flushOnce);
 
   process.on('beforeExit', onBeforeExit);
   for (const signal of SIGNALS) process.on(signal, onSignal);

@@ -1,12 +1,4 @@
-import {
-  diag,
-  DiagConsoleLogger,
-  logs,
-  metrics,
-  SeverityNumber,
-  trace,
-  type Attributes,
-} from '@opentelemetry/api';
+import { diag, DiagConsoleLogger, logs, metrics, trace } from '@opentelemetry/api';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { FastifyOtelInstrumentation } from '@fastify/otel';
@@ -20,8 +12,6 @@ import https from 'node:https';
 import { dirname, join } from 'node:path';
 import { getRequestContext, setRequestContext } from '../context/request-context.js';
 import { invalidOption } from '../errors.js';
-import { forEachExceptionAttribute, type ErrorLike } from '../transport/exception.js';
-import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
 import { readBooleanEnv, readListEnv, readMillisEnv } from './env.js';
 import type { LogPipeline } from '../pipeline/log-pipeline.js';
@@ -238,23 +228,6 @@ function chooseInstrumentations(settings: Settings, extra: Instrumentation[]): I
   return [...chosen.map((name) => INSTRUMENTATIONS[name]!(settings)), ...extra];
 }
 
-/** Emits an uncaught exception or unhandled rejection as a FATAL record. */
-function recordCrash(error: unknown, origin: string): void {
-  const errorLike: ErrorLike =
-    typeof error === 'object' && error !== null ? (error as ErrorLike) : { message: String(error) };
-  const attributes: Attributes = {};
-  forEachExceptionAttribute(errorLike, 1_048_576, (key, value) => {
-    attributes[key] = value;
-  });
-  const message = attributes['exception.message'];
-  logs.getLogger('otel-winston', VERSION).emit({
-    severityNumber: SeverityNumber.FATAL,
-    severityText: 'FATAL',
-    body: `${origin}: ${typeof message === 'string' ? message : String(error)}`,
-    attributes,
-  });
-}
-
 /**
  * Flushes every global provider that can be flushed and drains the log
  * pipeline, records logged meanwhile included, for at most `timeoutMillis`.
@@ -402,7 +375,6 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
       installExitHooks({
         flush: () => flushAll(pipeline, settings.shutdownTimeoutMillis),
         giveUp,
-        recordCrash,
         timeoutMillis: settings.shutdownTimeoutMillis,
       }),
     );

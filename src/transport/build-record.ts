@@ -29,20 +29,6 @@ const EVENT_NAME_KEY = 'event.name';
 
 const EXCEPTION_PREFIX = 'exception.';
 
-/**
- * A record built by winston's exception or rejection handler: an uncaught
- * exception or an unhandled rejection, about to end the process.
- */
-export function isCrashRecord(info: unknown): boolean {
-  if (typeof info !== 'object' || info === null) return false;
-  try {
-    const record = info as { exception?: unknown; rejection?: unknown };
-    return record.exception === true || record.rejection === true;
-  } catch {
-    return false;
-  }
-}
-
 /** What a record needs beyond the `info` object and its captured call. */
 export interface RecordSettings {
   /** Bounds for the body. */
@@ -57,7 +43,7 @@ export interface RecordSettings {
 export interface Severity {
   readonly number: SeverityNumber;
   readonly text: string | undefined;
-  /** A crash record (see {@link isCrashRecord}), decided once per record by the transport. */
+  /** A crash record (see `isCrashRecord` in crash.ts), decided once per record by the transport. */
   readonly crash: boolean;
 }
 

@@ -12,12 +12,8 @@ import { directSinkFor, type DirectSink } from '../pipeline/fast-path.js';
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
 import type { ValueLimits } from './any-value.js';
-import {
-  buildLogRecord,
-  isCrashRecord,
-  type RecordSettings,
-  type Severity,
-} from './build-record.js';
+import { buildLogRecord, type RecordSettings, type Severity } from './build-record.js';
+import { flushBeforeWinstonExits, isCrashRecord } from './crash.js';
 import { CapturedCall, capturedCallOf } from '../context/call-capture.js';
 import { instrumentLogger } from './winston-patches.js';
 import {
@@ -33,30 +29,6 @@ import { severitiesForLevels, severityForName, type SeverityMap } from './severi
 import { OTEL_TRANSPORT } from '../symbols.js';
 
 const LEVEL = Symbol.for('level');
-
-/** How long a crash record may take to flush before winston is told the transport is done. */
-const CRASH_FLUSH_DEADLINE_MS = 2000;
-
-/**
- * Whether winston exits after logging a crash: `exitOnError` of the logger
- * this transport is piped from (a function is asked about the error). A
- * transport that is only an exception handler has no such logger, and its
- * 'finish' unpipes nothing.
- */
-function winstonWillExit(parent: unknown, info: unknown): boolean {
-  if (typeof parent !== 'object' || parent === null) return true;
-  try {
-    const exitOnError = (parent as { exitOnError?: unknown }).exitOnError;
-    if (typeof exitOnError === 'function') {
-      return Boolean(
-        (exitOnError as (error: unknown) => unknown)((info as { error?: unknown }).error),
-      );
-    }
-    return exitOnError !== false;
-  } catch {
-    return true;
-  }
-}
 
 /** `logger.enabled()`, where the logger has one that works; true otherwise. */
 function isEnabled(logger: Logger, call: CapturedCall, severity: Severity): boolean {
@@ -148,40 +120,7 @@ export class OtelTransport extends TransportStream {
     }
     if (typeof callback === 'function') callback();
     if (crash && (this as { _ending?: boolean })._ending === true) {
-      this.#finishAfterFlush(info);
-    }
-  }
-
-  /**
-   * winston's exception and rejection handlers mark their transports
-   * `_ending`, log the crash, and exit when each transport emits 'finish' (or
-   * after 3 s). Flush the provider first, so the crash record is exported
-   * before the exit. When winston will not exit (`exitOnError` false), only
-   * flush: 'finish' would unpipe this transport from its logger.
-   */
-  #finishAfterFlush(info: unknown): void {
-    const willExit = winstonWillExit((this as { parent?: unknown }).parent, info);
-    const provider = (this.#provider ?? logs.getLoggerProvider()) as {
-      forceFlush?: () => Promise<void>;
-    };
-    let finished = false;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(deadline);
-      if (willExit) this.emit('finish');
-    };
-    const deadline = setTimeout(finish, CRASH_FLUSH_DEADLINE_MS);
-    deadline.unref();
-    const failed = (error: unknown): void => {
-      warn('OTW012', `flushing after an uncaught exception failed: ${describeError(error)}`);
-      finish();
-    };
-    if (typeof provider.forceFlush !== 'function') return finish();
-    try {
-      provider.forceFlush().then(finish, failed);
-    } catch (error) {
-      failed(error);
+      flushBeforeWinstonExits(this, this.#provider ?? logs.getLoggerProvider(), info);
     }
   }
 
