@@ -1,6 +1,6 @@
 // npm run demo: the whole loop on one machine, no Docker, no collector.
 // 1. starts `otel-winston tail`, a local OTLP receiver that prints traces with their logs;
-// 2. runs examples/express-jwt (the article's Flask + JWT app) under `node --import otel-winston/register`;
+// 2. runs examples/express-jwt (an Express app with JWT identity) under `node --import otel-winston/register`;
 // 3. logs in, says hello with the token and with a tampered one, hits a failing route and one
 //    that makes an outgoing HTTP call;
 // 4. ends the app with SIGTERM (which flushes), prints the traces, and exits.

@@ -1,5 +1,7 @@
-// The article's Flask + JWT app, in TypeScript on Express. Every log line names
-// the request and the user; the telemetry needs no code beyond the middleware:
+// An Express app with JWT identity: POST /login issues a demo token, GET /hello
+// requires a verified user, GET /fail throws, GET /weather makes an outgoing HTTP
+// call to GET /internal/forecast. Every log line names the request and the user;
+// the telemetry needs no code beyond the middleware:
 //
 //   npm run example:express
 //   # which is: node --import otel-winston/register --import tsx examples/express-jwt/app.ts
@@ -60,7 +62,7 @@ app.post('/login', async (req, res) => {
   res.json({ token });
 });
 
-// The article's route. Authorization stays the app's decision: here, a verified user is required.
+// Authorization stays the app's decision: here, a verified user is required.
 app.get('/hello', (_req, res) => {
   const identity = getRequestContext()?.identity;
   if (identity?.verified !== true) {
