@@ -1,9 +1,9 @@
 export { OtelTransport } from './transport/otel-transport.js';
 export type { OtelTransportOptions } from './transport/options.js';
-export type { SeverityMap } from './transport/severity.js';
+export type { SeverityMap } from './mapping/severity.js';
 // The stable semantic-convention names the records use (exception.*, http.route, url.path, ...)
 // are in @opentelemetry/semantic-conventions; these are the names of this package's own.
-export { ATTR_EXCEPTION_CAUSE, ATTR_EXCEPTION_CODE } from './transport/exception.js';
+export { ATTR_EXCEPTION_CAUSE, ATTR_EXCEPTION_CODE } from './mapping/exception.js';
 export {
   getRequestContext,
   runWithRequestContext,

@@ -77,11 +77,11 @@ describe('structure of src/', () => {
     expect(keys.every((key) => /^otel-winston\.[a-z.-]+\.v\d+$/.test(key))).to.equal(true);
   });
 
-  it('shared pieces sit below their users: context, format, otlp and the CLI import no transport, middleware or test helper', () => {
+  it('shared pieces sit below their users: context, mapping, enrichment, format, otlp and the CLI import no transport, middleware or test helper', () => {
     const upward: string[] = [];
     for (const f of files) {
       const layer = f.path.split('/')[0]!;
-      if (!['context', 'format', 'otlp', 'cli'].includes(layer)) continue;
+      if (!['context', 'mapping', 'enrichment', 'format', 'otlp', 'cli'].includes(layer)) continue;
       for (const spec of importsOf(f.text)) {
         if (/\/(transport|middleware|testing|telemetry)\//.test(`/${spec}`))
           upward.push(`${f.path} → ${spec}`);

@@ -29,7 +29,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { type PolicyDropCounter, type PolicyDropReason } from '../pipeline/accounting.js';
 import { invalidOption } from '../errors.js';
-import type { AnyValue } from '../transport/any-value.js';
+import type { AnyValue } from '../mapping/any-value.js';
 import { describeError, warn } from '../warnings.js';
 import { COUNT_POLICY_DROPS, LOG_POLICY } from '../symbols.js';
 

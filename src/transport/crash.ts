@@ -22,7 +22,7 @@ import { logs, SeverityNumber, type Attributes, type LoggerProvider } from '@ope
 import { inspect } from 'node:util';
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
-import { forEachExceptionAttribute, type ErrorLike } from './exception.js';
+import { forEachExceptionAttribute, type ErrorLike } from '../mapping/exception.js';
 
 /** How long a crash record may take to flush before winston is told the transport is done. */
 const CRASH_FLUSH_DEADLINE_MS = 2000;

@@ -1,7 +1,7 @@
 import type { LoggerProvider } from '@opentelemetry/api';
 import type TransportStream from 'winston-transport';
 import { checkInteger, invalidOption } from '../errors.js';
-import type { SeverityMap } from './severity.js';
+import type { SeverityMap } from '../mapping/severity.js';
 
 /** Options of {@link OtelTransport}. Every option is optional. */
 export interface OtelTransportOptions extends TransportStream.TransportStreamOptions {

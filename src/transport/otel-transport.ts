@@ -11,7 +11,7 @@ import { attributeLimitsFromEnv } from '../limits.js';
 import { directSinkFor, type DirectSink } from '../pipeline/fast-path.js';
 import { VERSION } from '../version.js';
 import { describeError, warn } from '../warnings.js';
-import type { ValueLimits } from './any-value.js';
+import type { ValueLimits } from '../mapping/any-value.js';
 import { buildLogRecord, type RecordSettings, type Severity } from './build-record.js';
 import { flushBeforeWinstonExits, isCrashRecord } from './crash.js';
 import { CapturedCall, capturedCallOf } from '../context/call-capture.js';
@@ -25,7 +25,7 @@ import {
   validateTransportOptions,
   type OtelTransportOptions,
 } from './options.js';
-import { severitiesForLevels, severityForName, type SeverityMap } from './severity.js';
+import { severitiesForLevels, severityForName, type SeverityMap } from '../mapping/severity.js';
 import { OTEL_TRANSPORT } from '../symbols.js';
 
 const LEVEL = Symbol.for('level');

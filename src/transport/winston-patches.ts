@@ -32,9 +32,9 @@
  *   when to apply and undo it, and what equipping a logger means).
  */
 import { describeError, warn } from '../warnings.js';
-import { newValueState, toAnyValue, UNREADABLE } from './any-value.js';
+import { newValueState, toAnyValue, UNREADABLE } from '../mapping/any-value.js';
 import { isError, stampCall } from '../context/call-capture.js';
-import { copyError } from './exception.js';
+import { copyError } from '../mapping/exception.js';
 import {
   AUTO_TRANSPORT,
   LOGGER_EQUIPPED,

@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import type { AnyValue } from '../../transport/any-value.js';
+import type { AnyValue } from '../../mapping/any-value.js';
 import { messageTemplateOf } from '../../context/call-capture.js';
 
 /** The longest template kept as a rate limit's key, in UTF-16 code units; the rest is cut off. */

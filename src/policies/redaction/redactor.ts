@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { AnyValue, AnyValueMap } from '../../transport/any-value.js';
+import type { AnyValue, AnyValueMap } from '../../mapping/any-value.js';
 import { createHmac } from 'node:crypto';
 import { describeError, warn } from '../../warnings.js';
 import { KeyMatcher, type KeyRule } from './key-rules.js';

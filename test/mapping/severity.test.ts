@@ -1,7 +1,7 @@
 import { SeverityNumber } from '@opentelemetry/api';
 import { expect } from 'chai';
 import winston from 'winston';
-import { severitiesForLevels, severityForName } from '../../src/transport/severity.js';
+import { severitiesForLevels, severityForName } from '../../src/mapping/severity.js';
 import { createLogCapture } from '../../src/testing/index.js';
 
 const S = SeverityNumber;

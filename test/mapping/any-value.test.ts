@@ -7,7 +7,7 @@ import {
   TRUNCATED,
   UNREADABLE,
   type ValueLimits,
-} from '../../src/transport/any-value.js';
+} from '../../src/mapping/any-value.js';
 
 const LIMITS: ValueLimits = {
   maxDepth: 8,
