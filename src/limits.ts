@@ -1,4 +1,4 @@
-import { warn } from './warnings.js';
+import { readIntegerEnv, type Env } from './env.js';
 
 /** The attribute limits of a log record (OpenTelemetry specification, "Attribute limits"). */
 export interface AttributeLimits {
@@ -13,35 +13,6 @@ export const DEFAULT_ATTRIBUTE_LIMITS: AttributeLimits = {
   attributeCountLimit: 128,
   attributeValueLengthLimit: Infinity,
 };
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * Reads an integer in [`min`, `max`] from the first of `names` that is set.
- * An unusable value gets a `diag` warning and the default, never an exception.
- */
-export function readIntegerEnv(
-  env: Env,
-  names: readonly string[],
-  fallback: number,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  for (const name of names) {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') continue;
-    const value = Number(raw.trim());
-    if (Number.isInteger(value) && value >= min && value <= max) return value;
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-    warn(
-      'OTW004',
-      `Expected ${name} to be an integer ${range}, got ${JSON.stringify(raw)}; using ${fallback}`,
-      name,
-    );
-    return fallback;
-  }
-  return fallback;
-}
 
 /**
  * The log record attribute limits from `OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT`

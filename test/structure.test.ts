@@ -25,8 +25,7 @@ const WARNING_SITES: Record<WarningCode, readonly string[]> = {
   OTW002: ['transport/build-record.ts'],
   OTW003: ['transport/build-record.ts'],
   OTW004: [
-    'limits.ts',
-    'telemetry/env.ts',
+    'env.ts',
     'telemetry/log-processors.ts',
     'telemetry/start-telemetry.ts',
     'pipeline/options.ts',
@@ -88,6 +87,17 @@ describe('structure of src/', () => {
       }
     }
     expect(upward).to.deep.equal([]);
+  });
+
+  it('environment variables are read in src/env.ts, by its readers, and nowhere else', () => {
+    const direct = files
+      .filter((f) => f.path !== 'env.ts')
+      .flatMap((f) =>
+        [...f.text.matchAll(/^(?!\s*(?:\*|\/\/)).*\b(?:env\[|env\.[A-Z_]+\b)/gm)].map(
+          ([line]) => `${f.path}: ${line.trim()}`,
+        ),
+      );
+    expect(direct).to.deep.equal([]);
   });
 
   it('each warning code is given only where its one meaning lives, and every code is given', () => {

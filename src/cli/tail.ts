@@ -1,4 +1,5 @@
 import type { DecodedLogRecord } from '../otlp/decode-logs.js';
+import { readStringEnv } from '../env.js';
 import type { DecodedSpan } from '../otlp/decode-traces.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../otlp/otlp-receiver.js';
 import { renderTrace } from './render-trace.js';
@@ -48,7 +49,8 @@ export async function startTail(options: TailOptions = {}): Promise<Tail> {
   const quiet = options.quietMillis ?? 500;
   const maxWait = options.maxWaitMillis ?? 6000;
   const color =
-    options.color ?? (process.stdout.isTTY === true && process.env.NO_COLOR === undefined);
+    options.color ??
+    (process.stdout.isTTY === true && readStringEnv(process.env, 'NO_COLOR') === undefined);
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const pending = new Map<string, Pending>();
 

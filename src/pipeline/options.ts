@@ -1,8 +1,7 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import { checkInteger, invalidOption } from '../errors.js';
 import type { RetryPolicy } from '../exporter/backoff.js';
-import { readIntegerEnv } from '../limits.js';
-import { readBooleanEnv, readMillisEnv } from '../telemetry/env.js';
+import { readBooleanEnv, readIntegerEnv, readMillisEnv, readStringEnv, type Env } from '../env.js';
 import { warn } from '../warnings.js';
 
 /** An OTLP protocol for logs. */
@@ -236,8 +235,6 @@ const MAX_TIMER = 2_147_483_647;
 const MIN_QUEUE_BYTES = 64 * 1024;
 const MIN_BATCH_BYTES = 1024;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 function checkMillis(name: string, value: unknown, allowInfinity = false): void {
   if (value === undefined) return;
   const ok =
@@ -349,7 +346,7 @@ function spoolSettings(
   env: Env,
 ): SpoolSettings | undefined {
   const o: SpoolOptions | undefined = typeof option === 'string' ? { dir: option } : option;
-  const dir = o?.dir ?? env.OTEL_WINSTON_SPOOL_DIR?.trim();
+  const dir = o?.dir ?? readStringEnv(env, 'OTEL_WINSTON_SPOOL_DIR');
   if (dir === undefined || dir === '') return undefined;
   return {
     dir,
@@ -369,8 +366,8 @@ function spoolSettings(
 
 function protocolFromEnv(env: Env): OtlpProtocol {
   for (const name of ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') continue;
+    const raw = readStringEnv(env, name);
+    if (raw === undefined) continue;
     if ((PROTOCOLS as readonly string[]).includes(raw)) return raw as OtlpProtocol;
     warn(
       'OTW004',
@@ -423,7 +420,8 @@ export function resolvePipelineSettings(
     o.maxQueueBytes ??
     int('OTEL_WINSTON_QUEUE_MAX_BYTES', DEFAULT_MAX_QUEUE_BYTES, MIN_QUEUE_BYTES);
   const batchBytesFromEnv =
-    o.maxExportBatchBytes === undefined && env.OTEL_WINSTON_BATCH_MAX_BYTES !== undefined;
+    o.maxExportBatchBytes === undefined &&
+    readStringEnv(env, 'OTEL_WINSTON_BATCH_MAX_BYTES') !== undefined;
   let maxExportBatchBytes =
     o.maxExportBatchBytes ??
     int('OTEL_WINSTON_BATCH_MAX_BYTES', DEFAULT_MAX_EXPORT_BATCH_BYTES, MIN_BATCH_BYTES);

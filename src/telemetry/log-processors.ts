@@ -6,7 +6,7 @@ import { LogMetricsProcessor } from '../policies/metrics/log-metrics-processor.j
 import { RateLimitProcessor } from '../policies/rate-limit/rate-limit-processor.js';
 import { RedactionProcessor } from '../policies/redaction/redaction-processor.js';
 import { SamplingProcessor } from '../policies/sampling/sampling-processor.js';
-import { readBooleanEnv, readListEnv } from './env.js';
+import { readBooleanEnv, readListEnv } from '../env.js';
 import { requireHere } from './require-here.js';
 import { COUNT_POLICY_DROPS } from '../symbols.js';
 

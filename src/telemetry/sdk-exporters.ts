@@ -17,10 +17,9 @@ import type { RetryPolicy } from '../exporter/backoff.js';
 import { GRPC_EXPORT_PATHS, GrpcSender, type GrpcSenderConfig } from '../exporter/grpc-sender.js';
 import { HttpEndpoint, type HttpSenderConfig } from '../exporter/http-sender.js';
 import { ExitAwareTransport, grpcAttempts, httpAttempts } from '../exporter/sdk-transport.js';
-import { readListEnv, readMillisEnv } from './env.js';
+import { readListEnv, readMillisEnv, readStringEnv, type Env } from '../env.js';
 import { requireHere } from './require-here.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
 type NodeSdkConfiguration = NonNullable<ConstructorParameters<typeof NodeSDK>[0]>;
 type SpanExporter = NonNullable<NodeSdkConfiguration['traceExporter']>;
 type MetricReader = NonNullable<NodeSdkConfiguration['metricReaders']>[number];
@@ -33,9 +32,9 @@ function protocolFor(env: Env, signal: 'TRACES' | 'METRICS'): Protocol | undefin
   if (exporters !== undefined && (exporters.length !== 1 || exporters[0] !== 'otlp'))
     return undefined;
   const protocol =
-    env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
-  if (protocol === undefined || protocol === '' || protocol === 'http/protobuf')
-    return 'http/protobuf';
+    readStringEnv(env, `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ??
+    readStringEnv(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (protocol === undefined || protocol === 'http/protobuf') return 'http/protobuf';
   return protocol === 'http/json' || protocol === 'grpc' ? protocol : undefined;
 }
 

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { getRequestContext, setRequestContext } from '../context/request-context.js';
 import { invalidOption } from '../errors.js';
 import { describeError, warn } from '../warnings.js';
-import { readBooleanEnv, readListEnv, readMillisEnv } from './env.js';
+import { readBooleanEnv, readListEnv, readMillisEnv, readStringEnv } from '../env.js';
 import type { LogPipeline } from '../pipeline/log-pipeline.js';
 import { retryPolicyFromEnv } from '../pipeline/options.js';
 import { flushWithin, installExitHooks } from './exit-hooks.js';
@@ -281,14 +281,15 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
   const env = process.env;
   // Before anything can warn: OTEL_LOG_LEVEL decides what reaches the console.
-  const logLevel = env.OTEL_LOG_LEVEL?.trim()
-    ? diagLogLevelFromString(env.OTEL_LOG_LEVEL)
-    : undefined;
+  const logLevelName = readStringEnv(env, 'OTEL_LOG_LEVEL');
+  const logLevel = logLevelName !== undefined ? diagLogLevelFromString(logLevelName) : undefined;
   if (logLevel !== undefined) {
     diag.setLogger(new DiagConsoleLogger(), { logLevel, suppressOverrideMessage: true });
   }
   const settings: Settings = {
-    serviceName: o.serviceName ?? (env.OTEL_SERVICE_NAME ? undefined : appPackageName()),
+    serviceName:
+      o.serviceName ??
+      (readStringEnv(env, 'OTEL_SERVICE_NAME') !== undefined ? undefined : appPackageName()),
     autoTransport: o.autoTransport ?? readBooleanEnv(env, 'OTEL_WINSTON_AUTO_TRANSPORT', true),
     correlationFields:
       o.correlationFields ?? readBooleanEnv(env, 'OTEL_WINSTON_LOG_CORRELATION', true),

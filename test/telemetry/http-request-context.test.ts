@@ -6,7 +6,7 @@ import {
   patchServerRequestContext,
   requestIdOf,
 } from '../../src/telemetry/http-request-context.js';
-import { readBooleanEnv, readListEnv, readMillisEnv } from '../../src/telemetry/env.js';
+import { readBooleanEnv, readListEnv, readMillisEnv } from '../../src/env.js';
 import { useDiagCapture } from '../helpers/diag.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -11,7 +11,7 @@ import {
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { readFileSync } from 'node:fs';
 import { invalidOption } from '../../errors.js';
-import { readBooleanEnv } from '../../telemetry/env.js';
+import { readBooleanEnv, readStringEnv } from '../../env.js';
 import { VERSION } from '../../version.js';
 import { describeError, warn } from '../../warnings.js';
 import { ObservedCounts } from '../observed-counts.js';
@@ -136,6 +136,12 @@ export class LogMetricsProcessor extends PolicyProcessor {
   readonly #explicitProvider: MeterProvider | undefined;
   #provider: MeterProvider | undefined;
 
+  /**
+   * @param options - see {@link LogMetricsOptions}; a bad option throws an
+   * `OtelWinstonError` with code `OTW_ERR_INVALID_OPTION`.
+   * @param env - where the `OTEL_WINSTON_*` variables are read from for the
+   * options not given in code; `process.env` by default.
+   */
   constructor(
     options: LogMetricsOptions,
     env: Readonly<Record<string, string | undefined>> = process.env,
@@ -367,8 +373,8 @@ function declarationsFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): LogMetricDeclaration[] {
   const name = 'OTEL_WINSTON_LOG_METRICS_CONFIG';
-  const path = env[name]?.trim();
-  if (path === undefined || path === '') return [];
+  const path = readStringEnv(env, name);
+  if (path === undefined) return [];
   let list: unknown;
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;

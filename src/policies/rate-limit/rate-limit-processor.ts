@@ -7,8 +7,7 @@ import {
 } from '@opentelemetry/api';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { checkInteger } from '../../errors.js';
-import { readIntegerEnv } from '../../limits.js';
-import { readMillisEnv } from '../../telemetry/env.js';
+import { readIntegerEnv, readMillisEnv } from '../../env.js';
 import {
   checkPolicyOptions,
   PolicyProcessor,
@@ -120,6 +119,12 @@ export class RateLimitProcessor extends PolicyProcessor {
   #summaries = 0;
   #summarized = 0;
 
+  /**
+   * @param options - see {@link RateLimitOptions}; a bad option throws an
+   * `OtelWinstonError` with code `OTW_ERR_INVALID_OPTION`.
+   * @param env - where the `OTEL_WINSTON_*` variables are read from for the
+   * options not given in code; `process.env` by default.
+   */
   constructor(
     options: RateLimitOptions,
     env: Readonly<Record<string, string | undefined>> = process.env,

@@ -1,8 +1,7 @@
 import type { Context, MeterProvider } from '@opentelemetry/api';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { checkInteger, invalidOption } from '../../errors.js';
-import { readIntegerEnv } from '../../limits.js';
-import { readBooleanEnv } from '../../telemetry/env.js';
+import { readBooleanEnv, readIntegerEnv, readStringEnv } from '../../env.js';
 import { warn } from '../../warnings.js';
 import { ObservedCounts } from '../observed-counts.js';
 import { checkPolicyOptions, PolicyProcessor, type PolicyRecord } from '../policy-processor.js';
@@ -76,6 +75,12 @@ export class RedactionProcessor extends PolicyProcessor {
   readonly #redactor: Redactor;
   readonly #metric: ObservedCounts;
 
+  /**
+   * @param options - see {@link RedactionOptions}; a bad option throws an
+   * `OtelWinstonError` with code `OTW_ERR_INVALID_OPTION`.
+   * @param env - where the `OTEL_WINSTON_*` variables are read from for the
+   * options not given in code; `process.env` by default.
+   */
   constructor(
     options: RedactionOptions,
     env: Readonly<Record<string, string | undefined>> = process.env,
@@ -85,7 +90,7 @@ export class RedactionProcessor extends PolicyProcessor {
     const ip = o.ipAddresses ?? readBooleanEnv(env, 'OTEL_WINSTON_REDACT_IP_ADDRESSES', false);
     const valueRules = [...(o.valueRules ?? DEFAULT_VALUE_RULES), ...(ip ? [IP_ADDRESS_RULE] : [])];
     const actions = o.actions ?? actionsFromEnv(env);
-    const hashKey = o.hashKey ?? (env.OTEL_WINSTON_REDACT_HASH_KEY || undefined);
+    const hashKey = o.hashKey ?? readStringEnv(env, 'OTEL_WINSTON_REDACT_HASH_KEY');
     if (hashKey === undefined && Object.values(actions).includes('hash')) {
       warn(
         'OTW019',
@@ -193,8 +198,8 @@ function actionsFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): Record<string, RedactAction> {
   const out: Record<string, RedactAction> = {};
-  const raw = env.OTEL_WINSTON_REDACT_ACTIONS?.trim();
-  if (raw === undefined || raw === '') return out;
+  const raw = readStringEnv(env, 'OTEL_WINSTON_REDACT_ACTIONS');
+  if (raw === undefined) return out;
   for (const entry of raw.split(',')) {
     const [rule, action] = entry.split('=').map((s) => s.trim());
     if (rule && ACTIONS.includes(action as RedactAction)) {

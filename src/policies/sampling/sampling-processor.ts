@@ -9,16 +9,16 @@ import {
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { ATTR_REQUEST_ID } from '../../context/request-attributes.js';
 import { invalidOption } from '../../errors.js';
-import { readBooleanEnv } from '../../telemetry/env.js';
+import { readBooleanEnv, readStringEnv } from '../../env.js';
 import { warn } from '../../warnings.js';
 import { checkPolicyOptions, PolicyProcessor, type PolicyRecord } from '../policy-processor.js';
 import { hash32, mix32, RatioDecision } from './trace-randomness.js';
 
 /** The severity bands below ERROR, each of which may have a ratio of its own. */
-export const SEVERITY_BANDS = ['trace', 'debug', 'info', 'warn'] as const;
+export const SEVERITY_BANDS: readonly SeverityBand[] = ['trace', 'debug', 'info', 'warn'];
 
 /** A severity band below ERROR: TRACE (1–4), DEBUG (5–8), INFO (9–12, and unspecified), WARN (13–16). */
-export type SeverityBand = (typeof SEVERITY_BANDS)[number];
+export type SeverityBand = 'trace' | 'debug' | 'info' | 'warn';
 
 /** Options of {@link SamplingProcessor}. */
 export interface SamplingOptions {
@@ -77,6 +77,12 @@ export class SamplingProcessor extends PolicyProcessor {
   #kept = 0;
   #dropped = 0;
 
+  /**
+   * @param options - see {@link SamplingOptions}; a bad option throws an
+   * `OtelWinstonError` with code `OTW_ERR_INVALID_OPTION`.
+   * @param env - where the `OTEL_WINSTON_*` variables are read from for the
+   * options not given in code; `process.env` by default.
+   */
   constructor(
     options: SamplingOptions,
     env: Readonly<Record<string, string | undefined>> = process.env,
@@ -199,8 +205,8 @@ function ratioFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): Partial<Record<SeverityBand, number>> | undefined {
   const name = 'OTEL_WINSTON_LOGS_SAMPLER_RATIO';
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
+  const raw = readStringEnv(env, name);
+  if (raw === undefined) return undefined;
   const bad: string[] = [];
   const out: Partial<Record<SeverityBand, number>> = {};
   if (!raw.includes('=')) {
