@@ -1,10 +1,12 @@
-import { startTail } from './tail.js';
+import { startTail, TAIL_DEFAULTS } from './tail.js';
 
-const USAGE = `Usage: otel-winston tail [--port 4318] [--host 127.0.0.1] [--no-color]
+const { port: PORT, host: HOST } = TAIL_DEFAULTS;
+
+const USAGE = `Usage: otel-winston tail [--port ${PORT}] [--host ${HOST}] [--no-color]
 
 Receives OTLP/HTTP (protobuf or JSON) and prints each trace as a tree of
 spans with their log records nested under them. Point an app at it with
-OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 and run it under
+OTEL_EXPORTER_OTLP_ENDPOINT=http://${HOST}:${PORT} and run it under
 node --require otel-winston/register.
 `;
 
@@ -19,8 +21,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
   }
-  let port = 4318;
-  let host = '127.0.0.1';
+  let port: number = PORT;
+  let host: string = HOST;
   let color: boolean | undefined;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];

@@ -1,4 +1,5 @@
 import type { DecodedLogRecord } from '../otlp/decode-logs.js';
+import type { Defaults } from '../defaults.js';
 import { readStringEnv } from '../env.js';
 import type { DecodedSpan } from '../otlp/decode-traces.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../otlp/otlp-receiver.js';
@@ -24,6 +25,14 @@ export interface TailOptions {
   write?: (text: string) => void;
 }
 
+/** The fixed default of each {@link TailOptions} option that has one. */
+export const TAIL_DEFAULTS = {
+  port: 4318,
+  host: '127.0.0.1',
+  quietMillis: 500,
+  maxWaitMillis: 6000,
+} as const satisfies Defaults<TailOptions>;
+
 /** A running `otel-winston tail`. */
 export interface Tail {
   /** The base URL to point `OTEL_EXPORTER_OTLP_ENDPOINT` at. */
@@ -46,8 +55,8 @@ interface Pending {
  * watch an app's telemetry with no collector and no Docker.
  */
 export async function startTail(options: TailOptions = {}): Promise<Tail> {
-  const quiet = options.quietMillis ?? 500;
-  const maxWait = options.maxWaitMillis ?? 6000;
+  const quiet = options.quietMillis ?? TAIL_DEFAULTS.quietMillis;
+  const maxWait = options.maxWaitMillis ?? TAIL_DEFAULTS.maxWaitMillis;
   const color =
     options.color ??
     (process.stdout.isTTY === true && readStringEnv(process.env, 'NO_COLOR') === undefined);
@@ -77,8 +86,8 @@ export async function startTail(options: TailOptions = {}): Promise<Tail> {
   };
 
   const receiver: OtlpReceiver = await startOtlpReceiver({
-    port: options.port ?? 4318,
-    host: options.host ?? '127.0.0.1',
+    port: options.port ?? TAIL_DEFAULTS.port,
+    host: options.host ?? TAIL_DEFAULTS.host,
     onReceive({ logs, spans }) {
       const touched = new Set<string>();
       for (const span of spans) {

@@ -1,4 +1,5 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import type { Defaults } from '../defaults.js';
 import { format, type Format, type TransformableInfo } from 'logform';
 import { getRequestContext, type RequestContext } from '../context/request-context.js';
 import { CorrelationKeys, type CapturedCall } from '../context/call-capture.js';
@@ -25,6 +26,11 @@ export interface TraceContextFormatOptions {
   requestContext?: boolean;
 }
 
+/** The fixed default of each {@link TraceContextFormatOptions} option. */
+export const TRACE_CONTEXT_DEFAULTS = {
+  requestContext: true,
+} as const satisfies Defaults<TraceContextFormatOptions>;
+
 /**
  * A winston format that adds `trace_id`, `span_id` and `trace_flags` (two hex
  * digits) and the request context fields to `info`, so Console and File lines
@@ -39,7 +45,7 @@ export interface TraceContextFormatOptions {
  * });
  */
 export function traceContext(options: TraceContextFormatOptions = {}): Format {
-  const withRequest = options.requestContext ?? true;
+  const withRequest = options.requestContext ?? TRACE_CONTEXT_DEFAULTS.requestContext;
   return format((info) => {
     try {
       addCorrelation(info as TransformableInfo & Record<PropertyKey, unknown>, withRequest);

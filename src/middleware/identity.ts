@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@opentelemetry/api';
+import type { Defaults } from '../defaults.js';
 import type { CryptoKey, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createPublicKey } from 'node:crypto';
 import { checkInteger, invalidOption, OtelWinstonError } from '../errors.js';
@@ -77,6 +78,16 @@ export interface JwtVerificationOptions {
    */
   jwksTimeoutMillis?: number;
 }
+
+/** The fixed default of each {@link JwtVerificationOptions} option that has one. */
+export const JWT_DEFAULTS = {
+  clockToleranceSeconds: 5,
+  userIdClaim: 'sub',
+  claimAttributes: {},
+  requireExpiration: true,
+  maxTokenLength: 8192,
+  jwksTimeoutMillis: 5000,
+} as const satisfies Defaults<JwtVerificationOptions>;
 
 const HMAC = /^HS(256|384|512)$/;
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
@@ -246,15 +257,15 @@ export function createIdentityVerifier(
   const { createRemoteJWKSet, decodeProtectedHeader, errors, importSPKI, jwtVerify } = requireHere(
     'jose',
   ) as Jose;
-  const maxLength = o.maxTokenLength ?? 8192;
-  const userIdClaim = o.userIdClaim ?? 'sub';
-  const claimAttributes = Object.entries(o.claimAttributes ?? {});
+  const maxLength = o.maxTokenLength ?? JWT_DEFAULTS.maxTokenLength;
+  const userIdClaim = o.userIdClaim ?? JWT_DEFAULTS.userIdClaim;
+  const claimAttributes = Object.entries<string>(o.claimAttributes ?? JWT_DEFAULTS.claimAttributes);
   const verifyOptions = {
     algorithms: [...o.algorithms],
     ...(o.issuer !== undefined ? { issuer: o.issuer as string | string[] } : {}),
     ...(o.audience !== undefined ? { audience: o.audience as string | string[] } : {}),
-    clockTolerance: o.clockToleranceSeconds ?? 5,
-    ...((o.requireExpiration ?? true) ? { requiredClaims: ['exp'] } : {}),
+    clockTolerance: o.clockToleranceSeconds ?? JWT_DEFAULTS.clockToleranceSeconds,
+    ...((o.requireExpiration ?? JWT_DEFAULTS.requireExpiration) ? { requiredClaims: ['exp'] } : {}),
   };
 
   // The key for a token's algorithm (already checked against the allowlist).
@@ -273,7 +284,7 @@ export function createIdentityVerifier(
     };
   } else {
     const getKey = createRemoteJWKSet(new URL(String(o.jwksUrl)), {
-      timeoutDuration: o.jwksTimeoutMillis ?? 5000,
+      timeoutDuration: o.jwksTimeoutMillis ?? JWT_DEFAULTS.jwksTimeoutMillis,
     });
     keyFor = () => getKey;
   }

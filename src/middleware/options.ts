@@ -1,3 +1,4 @@
+import type { Defaults } from '../defaults.js';
 import { invalidOption } from '../errors.js';
 import type { JwtVerificationOptions } from './identity.js';
 
@@ -90,3 +91,11 @@ export function validateRequestContextOptions(options: unknown): RequestContextO
   }
   return o;
 }
+
+/** The fixed default of each {@link RequestContextOptions} option that has one. */
+export const REQUEST_CONTEXT_DEFAULTS = {
+  warnOnMissingToken: true,
+  requestIdHeader: 'x-request-id',
+  echoRequestId: true,
+  accessLog: true,
+} as const satisfies Defaults<RequestContextOptions>;

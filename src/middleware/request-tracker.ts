@@ -24,7 +24,7 @@ import { requestContextOf } from '../telemetry/http-request-context.js';
 import { describeError, warn } from '../warnings.js';
 import { IDENTITY_REASONS, type IdentityResult } from '../context/identity-result.js';
 import { createIdentityVerifier } from './identity.js';
-import { validateRequestContextOptions } from './options.js';
+import { REQUEST_CONTEXT_DEFAULTS, validateRequestContextOptions } from './options.js';
 import { recordWriter, type RecordLevel } from './record-writer.js';
 import { REQUEST_TRACKED } from '../symbols.js';
 
@@ -105,10 +105,10 @@ function bindCallback(args: unknown[]): unknown[] {
 export function createRequestTracker(options: unknown): RequestTracker {
   const o = validateRequestContextOptions(options);
   const verify = o.jwt !== undefined ? createIdentityVerifier(o.jwt) : undefined;
-  const header = (o.requestIdHeader ?? 'x-request-id').toLowerCase();
-  const echo = o.echoRequestId ?? true;
-  const accessLog = o.accessLog ?? true;
-  const warnOnMissing = o.warnOnMissingToken ?? true;
+  const header = (o.requestIdHeader ?? REQUEST_CONTEXT_DEFAULTS.requestIdHeader).toLowerCase();
+  const echo = o.echoRequestId ?? REQUEST_CONTEXT_DEFAULTS.echoRequestId;
+  const accessLog = o.accessLog ?? REQUEST_CONTEXT_DEFAULTS.accessLog;
+  const warnOnMissing = o.warnOnMissingToken ?? REQUEST_CONTEXT_DEFAULTS.warnOnMissingToken;
   const write = recordWriter(o.logger);
 
   return (request, response, routeOf, proceed) => {

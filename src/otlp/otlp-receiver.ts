@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Defaults } from '../defaults.js';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { decodeLogsJson, decodeLogsProtobuf, type DecodedLogRecord } from './decode-logs.js';
@@ -27,6 +28,13 @@ export interface OtlpReceiverOptions {
    */
   onReceive?: (batch: { logs: readonly DecodedLogRecord[]; spans: readonly DecodedSpan[] }) => void;
 }
+
+/** The fixed default of each {@link OtlpReceiverOptions} option that has one. */
+export const OTLP_RECEIVER_DEFAULTS = {
+  port: 0,
+  host: '127.0.0.1',
+  maxBodyBytes: 64 * 1024 * 1024,
+} as const satisfies Defaults<OtlpReceiverOptions>;
 
 /** A request the receiver took, for assertions on the transport itself. */
 export interface ReceivedRequest {
@@ -89,7 +97,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const spans: DecodedSpan[] = [];
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
-  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? OTLP_RECEIVER_DEFAULTS.maxBodyBytes;
   let failStatus: number | undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -142,7 +150,11 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(
+      options.port ?? OTLP_RECEIVER_DEFAULTS.port,
+      options.host ?? OTLP_RECEIVER_DEFAULTS.host,
+      () => resolve(),
+    );
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

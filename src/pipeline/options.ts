@@ -1,4 +1,5 @@
 import type { MeterProvider } from '@opentelemetry/api';
+import type { Defaults } from '../defaults.js';
 import { checkInteger, invalidOption } from '../errors.js';
 import type { RetryPolicy } from '../exporter/backoff.js';
 import { readBooleanEnv, readIntegerEnv, readMillisEnv, readStringEnv, type Env } from '../env.js';
@@ -203,7 +204,13 @@ export interface SpoolSettings {
   readonly writeThrough: boolean;
 }
 
-export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+/** The fixed default of each {@link SpoolOptions} option that has one. */
+export const SPOOL_DEFAULTS = {
+  maxBytes: 256 * 1024 * 1024,
+  flushMillis: 1000,
+  fsync: false,
+  writeThrough: false,
+} as const satisfies Defaults<SpoolOptions>;
 
 /** The pipeline's settings, every option resolved. */
 export interface PipelineSettings {
@@ -228,8 +235,25 @@ export interface PipelineSettings {
   readonly spool: SpoolSettings | undefined;
 }
 
-export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_MAX_EXPORT_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * The fixed default of each {@link LogPipelineOptions} option that has one:
+ * what its `@default` names last, after the environment variables
+ * (test/defaults.test.ts checks that they agree).
+ */
+export const PIPELINE_DEFAULTS = {
+  protocol: 'http/protobuf',
+  maxQueueBytes: 64 * 1024 * 1024,
+  maxExportBatchSize: 512,
+  maxExportBatchBytes: 4 * 1024 * 1024,
+  scheduledDelayMillis: 1000,
+  exportTimeoutMillis: 30_000,
+  maxConcurrentExports: 2,
+  retryInitialMillis: 1000,
+  retryMaxMillis: 5000,
+  retryMaxElapsedMillis: Infinity,
+  shutdownTimeoutMillis: 5000,
+  dropWarnings: true,
+} as const satisfies Defaults<LogPipelineOptions>;
 const MAX_TIMER = 2_147_483_647;
 /** A queue must hold at least one batch of small records. */
 const MIN_QUEUE_BYTES = 64 * 1024;
@@ -355,12 +379,16 @@ function spoolSettings(
       readIntegerEnv(
         env,
         ['OTEL_WINSTON_SPOOL_MAX_BYTES'],
-        DEFAULT_SPOOL_MAX_BYTES,
+        SPOOL_DEFAULTS.maxBytes,
         MIN_QUEUE_BYTES,
       ),
-    flushMillis: o?.flushMillis ?? readMillisEnv(env, 'OTEL_WINSTON_SPOOL_FLUSH_MS', 1000),
-    fsync: o?.fsync ?? readBooleanEnv(env, 'OTEL_WINSTON_SPOOL_FSYNC', false),
-    writeThrough: o?.writeThrough ?? readBooleanEnv(env, 'OTEL_WINSTON_SPOOL_WRITE_THROUGH', false),
+    flushMillis:
+      o?.flushMillis ??
+      readMillisEnv(env, 'OTEL_WINSTON_SPOOL_FLUSH_MS', SPOOL_DEFAULTS.flushMillis),
+    fsync: o?.fsync ?? readBooleanEnv(env, 'OTEL_WINSTON_SPOOL_FSYNC', SPOOL_DEFAULTS.fsync),
+    writeThrough:
+      o?.writeThrough ??
+      readBooleanEnv(env, 'OTEL_WINSTON_SPOOL_WRITE_THROUGH', SPOOL_DEFAULTS.writeThrough),
   };
 }
 
@@ -371,12 +399,12 @@ function protocolFromEnv(env: Env): OtlpProtocol {
     if ((PROTOCOLS as readonly string[]).includes(raw)) return raw as OtlpProtocol;
     warn(
       'OTW004',
-      `Expected ${name} to be one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(raw)}; using http/protobuf`,
+      `Expected ${name} to be one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(raw)}; using ${PIPELINE_DEFAULTS.protocol}`,
       name,
     );
-    return 'http/protobuf';
+    return PIPELINE_DEFAULTS.protocol;
   }
-  return 'http/protobuf';
+  return PIPELINE_DEFAULTS.protocol;
 }
 
 /**
@@ -392,15 +420,22 @@ export function retryPolicyFromEnv(
   > = {},
 ): RetryPolicy {
   const initialMillis =
-    options.retryInitialMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_INITIAL_MS', 1000);
-  const maxMillis = options.retryMaxMillis ?? readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_MS', 5000);
+    options.retryInitialMillis ??
+    readMillisEnv(env, 'OTEL_WINSTON_RETRY_INITIAL_MS', PIPELINE_DEFAULTS.retryInitialMillis);
+  const maxMillis =
+    options.retryMaxMillis ??
+    readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_MS', PIPELINE_DEFAULTS.retryMaxMillis);
   return {
     initialMillis,
     // From the environment, a cap below the first wait means the first wait.
     maxMillis: Math.max(initialMillis, maxMillis),
     maxElapsedMillis:
       options.retryMaxElapsedMillis ??
-      readMillisEnv(env, 'OTEL_WINSTON_RETRY_MAX_ELAPSED_MS', Infinity),
+      readMillisEnv(
+        env,
+        'OTEL_WINSTON_RETRY_MAX_ELAPSED_MS',
+        PIPELINE_DEFAULTS.retryMaxElapsedMillis,
+      ),
   };
 }
 
@@ -418,13 +453,13 @@ export function resolvePipelineSettings(
   const retry = retryPolicyFromEnv(env, o);
   const maxQueueBytes =
     o.maxQueueBytes ??
-    int('OTEL_WINSTON_QUEUE_MAX_BYTES', DEFAULT_MAX_QUEUE_BYTES, MIN_QUEUE_BYTES);
+    int('OTEL_WINSTON_QUEUE_MAX_BYTES', PIPELINE_DEFAULTS.maxQueueBytes, MIN_QUEUE_BYTES);
   const batchBytesFromEnv =
     o.maxExportBatchBytes === undefined &&
     readStringEnv(env, 'OTEL_WINSTON_BATCH_MAX_BYTES') !== undefined;
   let maxExportBatchBytes =
     o.maxExportBatchBytes ??
-    int('OTEL_WINSTON_BATCH_MAX_BYTES', DEFAULT_MAX_EXPORT_BATCH_BYTES, MIN_BATCH_BYTES);
+    int('OTEL_WINSTON_BATCH_MAX_BYTES', PIPELINE_DEFAULTS.maxExportBatchBytes, MIN_BATCH_BYTES);
   if (maxExportBatchBytes > maxQueueBytes) {
     // A batch is never larger than the whole queue (both given in code was refused above).
     if (batchBytesFromEnv) {
@@ -444,21 +479,26 @@ export function resolvePipelineSettings(
     timeoutMillis: o.timeoutMillis,
     maxQueueBytes,
     maxExportBatchSize:
-      o.maxExportBatchSize ?? int('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 512, 1, 1_000_000),
+      o.maxExportBatchSize ??
+      int('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', PIPELINE_DEFAULTS.maxExportBatchSize, 1, 1_000_000),
     maxExportBatchBytes,
     scheduledDelayMillis:
-      o.scheduledDelayMillis ?? readMillisEnv(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000),
+      o.scheduledDelayMillis ??
+      readMillisEnv(env, 'OTEL_BLRP_SCHEDULE_DELAY', PIPELINE_DEFAULTS.scheduledDelayMillis),
     exportTimeoutMillis:
-      o.exportTimeoutMillis ?? readMillisEnv(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000),
+      o.exportTimeoutMillis ??
+      readMillisEnv(env, 'OTEL_BLRP_EXPORT_TIMEOUT', PIPELINE_DEFAULTS.exportTimeoutMillis),
     maxConcurrentExports:
-      o.maxConcurrentExports ?? int('OTEL_WINSTON_EXPORT_CONCURRENCY', 2, 1, 64),
+      o.maxConcurrentExports ??
+      int('OTEL_WINSTON_EXPORT_CONCURRENCY', PIPELINE_DEFAULTS.maxConcurrentExports, 1, 64),
     retryInitialMillis: retry.initialMillis,
     retryMaxMillis: retry.maxMillis,
     retryMaxElapsedMillis: retry.maxElapsedMillis,
     shutdownTimeoutMillis:
-      o.shutdownTimeoutMillis ?? readMillisEnv(env, 'OTEL_WINSTON_SHUTDOWN_TIMEOUT', 5000),
+      o.shutdownTimeoutMillis ??
+      readMillisEnv(env, 'OTEL_WINSTON_SHUTDOWN_TIMEOUT', PIPELINE_DEFAULTS.shutdownTimeoutMillis),
     meterProvider: o.meterProvider,
-    dropWarnings: o.dropWarnings ?? true,
+    dropWarnings: o.dropWarnings ?? PIPELINE_DEFAULTS.dropWarnings,
     spool: spoolSettings(o.spool, env),
   };
 }

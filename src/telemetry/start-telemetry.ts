@@ -1,4 +1,5 @@
 import { diag, DiagConsoleLogger, logs, metrics, trace } from '@opentelemetry/api';
+import type { Defaults } from '../defaults.js';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { FastifyOtelInstrumentation } from '@fastify/otel';
@@ -63,6 +64,16 @@ export interface TelemetryOptions {
    */
   instrumentations?: Instrumentation[];
 }
+
+/** The fixed default of each {@link TelemetryOptions} option that has one. */
+export const TELEMETRY_DEFAULTS = {
+  autoTransport: true,
+  correlationFields: true,
+  requestContext: true,
+  handleExit: true,
+  shutdownTimeoutMillis: 5000,
+  instrumentations: [],
+} as const satisfies Defaults<TelemetryOptions>;
 
 /** Started telemetry. */
 export interface Telemetry {
@@ -290,13 +301,21 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
     serviceName:
       o.serviceName ??
       (readStringEnv(env, 'OTEL_SERVICE_NAME') !== undefined ? undefined : appPackageName()),
-    autoTransport: o.autoTransport ?? readBooleanEnv(env, 'OTEL_WINSTON_AUTO_TRANSPORT', true),
+    autoTransport:
+      o.autoTransport ??
+      readBooleanEnv(env, 'OTEL_WINSTON_AUTO_TRANSPORT', TELEMETRY_DEFAULTS.autoTransport),
     correlationFields:
-      o.correlationFields ?? readBooleanEnv(env, 'OTEL_WINSTON_LOG_CORRELATION', true),
-    requestContext: o.requestContext ?? readBooleanEnv(env, 'OTEL_WINSTON_REQUEST_CONTEXT', true),
-    handleExit: o.handleExit ?? readBooleanEnv(env, 'OTEL_WINSTON_HANDLE_EXIT', true),
+      o.correlationFields ??
+      readBooleanEnv(env, 'OTEL_WINSTON_LOG_CORRELATION', TELEMETRY_DEFAULTS.correlationFields),
+    requestContext:
+      o.requestContext ??
+      readBooleanEnv(env, 'OTEL_WINSTON_REQUEST_CONTEXT', TELEMETRY_DEFAULTS.requestContext),
+    handleExit:
+      o.handleExit ??
+      readBooleanEnv(env, 'OTEL_WINSTON_HANDLE_EXIT', TELEMETRY_DEFAULTS.handleExit),
     shutdownTimeoutMillis:
-      o.shutdownTimeoutMillis ?? readMillisEnv(env, 'OTEL_WINSTON_SHUTDOWN_TIMEOUT', 5000),
+      o.shutdownTimeoutMillis ??
+      readMillisEnv(env, 'OTEL_WINSTON_SHUTDOWN_TIMEOUT', TELEMETRY_DEFAULTS.shutdownTimeoutMillis),
   };
 
   const undo: Array<() => void> = [];

@@ -2,6 +2,8 @@ import type { LoggerProvider } from '@opentelemetry/api';
 import type TransportStream from 'winston-transport';
 import { checkInteger, invalidOption } from '../errors.js';
 import type { SeverityMap } from '../mapping/severity.js';
+import { DEFAULT_ATTRIBUTE_LIMITS } from '../limits.js';
+import type { Defaults } from '../defaults.js';
 
 /** Options of {@link OtelTransport}. Every option is optional. */
 export interface OtelTransportOptions extends TransportStream.TransportStreamOptions {
@@ -91,11 +93,20 @@ export interface OtelTransportOptions extends TransportStream.TransportStreamOpt
   maxValuesPerRecord?: number;
 }
 
-export const DEFAULT_MAX_STRING_LENGTH = 1_048_576;
-export const DEFAULT_MAX_DEPTH = 8;
-export const DEFAULT_MAX_COLLECTION_SIZE = 1024;
-export const DEFAULT_MAX_VALUES_PER_RECORD = 20_000;
-export const DEFAULT_LOGGER_NAME = 'otel-winston';
+/**
+ * The fixed default of each {@link OtelTransportOptions} option that has one:
+ * what its `@default` names last (test/defaults.test.ts checks that they agree).
+ */
+export const TRANSPORT_DEFAULTS = {
+  loggerName: 'otel-winston',
+  severityMap: {},
+  includeRequestContext: true,
+  attributeCountLimit: DEFAULT_ATTRIBUTE_LIMITS.attributeCountLimit,
+  maxStringLength: 1_048_576,
+  maxDepth: 8,
+  maxCollectionSize: 1024,
+  maxValuesPerRecord: 20_000,
+} as const satisfies Defaults<OtelTransportOptions>;
 
 /** Checks options passed in code, up front: a bad one throws an `OtelWinstonError`. */
 export function validateTransportOptions(options: unknown): OtelTransportOptions {

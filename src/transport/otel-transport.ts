@@ -17,11 +17,7 @@ import { flushBeforeWinstonExits, isCrashRecord } from './crash.js';
 import { CapturedCall, capturedCallOf } from '../context/call-capture.js';
 import { instrumentLogger } from './winston-patches.js';
 import {
-  DEFAULT_LOGGER_NAME,
-  DEFAULT_MAX_COLLECTION_SIZE,
-  DEFAULT_MAX_DEPTH,
-  DEFAULT_MAX_STRING_LENGTH,
-  DEFAULT_MAX_VALUES_PER_RECORD,
+  TRANSPORT_DEFAULTS,
   validateTransportOptions,
   type OtelTransportOptions,
 } from './options.js';
@@ -78,14 +74,14 @@ export class OtelTransport extends TransportStream {
     const o = validateTransportOptions(options);
     super(o);
     this.#provider = o.loggerProvider;
-    this.#loggerName = o.loggerName ?? DEFAULT_LOGGER_NAME;
-    this.#severityMap = o.severityMap ?? {};
+    this.#loggerName = o.loggerName ?? TRANSPORT_DEFAULTS.loggerName;
+    this.#severityMap = o.severityMap ?? TRANSPORT_DEFAULTS.severityMap;
     const env = attributeLimitsFromEnv();
     const limits: ValueLimits = {
-      maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH,
-      maxCollectionSize: o.maxCollectionSize ?? DEFAULT_MAX_COLLECTION_SIZE,
-      maxStringLength: o.maxStringLength ?? DEFAULT_MAX_STRING_LENGTH,
-      maxValuesPerRecord: o.maxValuesPerRecord ?? DEFAULT_MAX_VALUES_PER_RECORD,
+      maxDepth: o.maxDepth ?? TRANSPORT_DEFAULTS.maxDepth,
+      maxCollectionSize: o.maxCollectionSize ?? TRANSPORT_DEFAULTS.maxCollectionSize,
+      maxStringLength: o.maxStringLength ?? TRANSPORT_DEFAULTS.maxStringLength,
+      maxValuesPerRecord: o.maxValuesPerRecord ?? TRANSPORT_DEFAULTS.maxValuesPerRecord,
     };
     const valueLengthLimit = o.attributeValueLengthLimit ?? env.attributeValueLengthLimit;
     this.#settings = {
@@ -95,7 +91,7 @@ export class OtelTransport extends TransportStream {
         maxStringLength: Math.min(limits.maxStringLength, valueLengthLimit),
       },
       attributeCountLimit: o.attributeCountLimit ?? env.attributeCountLimit,
-      includeRequestContext: o.includeRequestContext ?? true,
+      includeRequestContext: o.includeRequestContext ?? TRANSPORT_DEFAULTS.includeRequestContext,
     };
     if (o.loggerProvider !== undefined) this.#useLogger(o.loggerProvider);
     // winston pipes a logger into each of its transports: from then on the

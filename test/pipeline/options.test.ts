@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { OtelWinstonError } from '../../src/errors.js';
 import {
-  DEFAULT_MAX_EXPORT_BATCH_BYTES,
-  DEFAULT_MAX_QUEUE_BYTES,
+  PIPELINE_DEFAULTS,
   resolvePipelineSettings,
   type LogPipelineOptions,
 } from '../../src/pipeline/options.js';
@@ -25,9 +24,9 @@ describe('pipeline: options', () => {
   it('defaults, with nothing set', () => {
     expect(resolvePipelineSettings(undefined, {})).to.deep.include({
       protocol: 'http/protobuf',
-      maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+      maxQueueBytes: PIPELINE_DEFAULTS.maxQueueBytes,
       maxExportBatchSize: 512,
-      maxExportBatchBytes: DEFAULT_MAX_EXPORT_BATCH_BYTES,
+      maxExportBatchBytes: PIPELINE_DEFAULTS.maxExportBatchBytes,
       scheduledDelayMillis: 1000,
       exportTimeoutMillis: 30_000,
       maxConcurrentExports: 2,
@@ -79,7 +78,7 @@ describe('pipeline: options', () => {
       OTEL_WINSTON_RETRY_MAX_MS: '-5',
     });
     expect(settings).to.deep.include({
-      maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+      maxQueueBytes: PIPELINE_DEFAULTS.maxQueueBytes,
       maxConcurrentExports: 2,
       protocol: 'http/protobuf',
       retryMaxMillis: 5000,

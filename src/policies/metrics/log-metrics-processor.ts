@@ -8,6 +8,7 @@ import {
   type Histogram,
   type MeterProvider,
 } from '@opentelemetry/api';
+import type { Defaults } from '../../defaults.js';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { readFileSync } from 'node:fs';
 import { invalidOption } from '../../errors.js';
@@ -78,6 +79,11 @@ export interface LogMetricsOptions {
   /** The meter provider. @default the global one, looked up again when it changes */
   readonly meterProvider?: MeterProvider;
 }
+
+/** The fixed default of each {@link LogMetricsOptions} option that has one. */
+export const LOG_METRICS_DEFAULTS = {
+  recordCounter: true,
+} as const satisfies Defaults<LogMetricsOptions>;
 
 /** Logger names counted apart; the records of any more are counted under {@link OTHER_LOGGERS}. */
 export const MAX_LOGGERS = 1000;
@@ -154,7 +160,10 @@ export class LogMetricsProcessor extends PolicyProcessor {
       minSeverity: severityOf(spec.match.minSeverity),
       instrument: undefined,
     }));
-    if (o.recordCounter ?? readBooleanEnv(env, 'OTEL_WINSTON_LOG_METRICS', true)) {
+    if (
+      o.recordCounter ??
+      readBooleanEnv(env, 'OTEL_WINSTON_LOG_METRICS', LOG_METRICS_DEFAULTS.recordCounter)
+    ) {
       const counts = this.#counts;
       this.#recordCounter = new ObservedCounts(
         LOG_RECORDS_METRIC,

@@ -5,6 +5,7 @@ import {
   type Context,
   type SpanContext,
 } from '@opentelemetry/api';
+import type { Defaults } from '../../defaults.js';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { checkInteger } from '../../errors.js';
 import { readIntegerEnv, readMillisEnv } from '../../env.js';
@@ -65,8 +66,12 @@ export const ATTR_SUPPRESSED_COUNT = 'otel_winston.rate_limit.suppressed';
 /** The attribute of a summary record with the template it stands for. */
 export const ATTR_SUPPRESSED_TEMPLATE = 'otel_winston.rate_limit.template';
 
-export const DEFAULT_RATE_LIMIT_INTERVAL_MS = 10_000;
-export const DEFAULT_RATE_LIMIT_MAX_KEYS = 10_000;
+/** The fixed default of each {@link RateLimitOptions} option that has one. */
+export const RATE_LIMIT_DEFAULTS = {
+  recordsPerInterval: 0,
+  intervalMillis: 10_000,
+  maxKeys: 10_000,
+} as const satisfies Defaults<RateLimitOptions>;
 
 /** One template's token bucket, and what it suppressed since its last summary. */
 interface Bucket {
@@ -132,13 +137,19 @@ export class RateLimitProcessor extends PolicyProcessor {
     const o = validateRateLimitOptions(options);
     super(o.next, false);
     const perInterval =
-      o.recordsPerInterval ?? readIntegerEnv(env, ['OTEL_WINSTON_LOGS_RATE_LIMIT'], 0, 0);
+      o.recordsPerInterval ??
+      readIntegerEnv(
+        env,
+        ['OTEL_WINSTON_LOGS_RATE_LIMIT'],
+        RATE_LIMIT_DEFAULTS.recordsPerInterval,
+        0,
+      );
     this.#intervalMillis =
       o.intervalMillis ??
       readMillisEnv(
         env,
         'OTEL_WINSTON_LOGS_RATE_LIMIT_INTERVAL_MS',
-        DEFAULT_RATE_LIMIT_INTERVAL_MS,
+        RATE_LIMIT_DEFAULTS.intervalMillis,
       );
     this.#burst =
       o.burst ?? readIntegerEnv(env, ['OTEL_WINSTON_LOGS_RATE_LIMIT_BURST'], perInterval, 1);
@@ -148,7 +159,7 @@ export class RateLimitProcessor extends PolicyProcessor {
       readIntegerEnv(
         env,
         ['OTEL_WINSTON_LOGS_RATE_LIMIT_MAX_KEYS'],
-        DEFAULT_RATE_LIMIT_MAX_KEYS,
+        RATE_LIMIT_DEFAULTS.maxKeys,
         1,
       );
   }

@@ -1,4 +1,5 @@
 import type { Context, MeterProvider } from '@opentelemetry/api';
+import type { Defaults } from '../../defaults.js';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { checkInteger, invalidOption } from '../../errors.js';
 import { readBooleanEnv, readIntegerEnv, readStringEnv } from '../../env.js';
@@ -54,7 +55,14 @@ export interface RedactionOptions {
   readonly meterProvider?: MeterProvider;
 }
 
-export const DEFAULT_MAX_SCAN_LENGTH = 1_048_576;
+/** The fixed default of each {@link RedactionOptions} option that has one. */
+export const REDACTION_DEFAULTS = {
+  keyRules: DEFAULT_KEY_RULES,
+  valueRules: DEFAULT_VALUE_RULES,
+  ipAddresses: false,
+  mask: '****',
+  maxScanLength: 1_048_576,
+} as const satisfies Defaults<RedactionOptions>;
 const ACTIONS: readonly RedactAction[] = ['mask', 'remove', 'hash'];
 
 /**
@@ -87,7 +95,9 @@ export class RedactionProcessor extends PolicyProcessor {
   ) {
     const o = validateRedactionOptions(options);
     super(o.next);
-    const ip = o.ipAddresses ?? readBooleanEnv(env, 'OTEL_WINSTON_REDACT_IP_ADDRESSES', false);
+    const ip =
+      o.ipAddresses ??
+      readBooleanEnv(env, 'OTEL_WINSTON_REDACT_IP_ADDRESSES', REDACTION_DEFAULTS.ipAddresses);
     const valueRules = [...(o.valueRules ?? DEFAULT_VALUE_RULES), ...(ip ? [IP_ADDRESS_RULE] : [])];
     const actions = o.actions ?? actionsFromEnv(env);
     const hashKey = o.hashKey ?? readStringEnv(env, 'OTEL_WINSTON_REDACT_HASH_KEY');
@@ -98,14 +108,19 @@ export class RedactionProcessor extends PolicyProcessor {
       );
     }
     this.#redactor = new Redactor({
-      keyRules: o.keyRules ?? DEFAULT_KEY_RULES,
+      keyRules: o.keyRules ?? REDACTION_DEFAULTS.keyRules,
       valueRules,
       actions,
-      mask: o.mask ?? '****',
+      mask: o.mask ?? REDACTION_DEFAULTS.mask,
       hashKey,
       maxScanLength:
         o.maxScanLength ??
-        readIntegerEnv(env, ['OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH'], DEFAULT_MAX_SCAN_LENGTH, 64),
+        readIntegerEnv(
+          env,
+          ['OTEL_WINSTON_REDACT_MAX_SCAN_LENGTH'],
+          REDACTION_DEFAULTS.maxScanLength,
+          64,
+        ),
     });
     const redactor = this.#redactor;
     this.#metric = new ObservedCounts(

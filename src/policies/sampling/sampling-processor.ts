@@ -6,6 +6,7 @@ import {
   type Context,
   type SpanContext,
 } from '@opentelemetry/api';
+import type { Defaults } from '../../defaults.js';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { ATTR_REQUEST_ID } from '../../context/request-attributes.js';
 import { invalidOption } from '../../errors.js';
@@ -44,6 +45,12 @@ export interface SamplingOptions {
 }
 
 /** What a {@link SamplingProcessor} did so far. */
+/** The fixed default of each {@link SamplingOptions} option that has one. */
+export const SAMPLING_DEFAULTS = {
+  traceBased: false,
+  ratio: 1,
+} as const satisfies Defaults<SamplingOptions>;
+
 export interface SamplingCounts {
   readonly kept: number;
   /** Records left out: by the ratio, or as records of an unsampled trace. */
@@ -90,8 +97,9 @@ export class SamplingProcessor extends PolicyProcessor {
     const o = validateSamplingOptions(options);
     super(o.next, false);
     this.#traceBased =
-      o.traceBased ?? readBooleanEnv(env, 'OTEL_WINSTON_LOGS_SAMPLER_TRACE_BASED', false);
-    const ratios = normalizeRatio(o.ratio ?? ratioFromEnv(env));
+      o.traceBased ??
+      readBooleanEnv(env, 'OTEL_WINSTON_LOGS_SAMPLER_TRACE_BASED', SAMPLING_DEFAULTS.traceBased);
+    const ratios = normalizeRatio(o.ratio ?? ratioFromEnv(env) ?? SAMPLING_DEFAULTS.ratio);
     const decisions = new Map<SeverityBand, RatioDecision | undefined>();
     for (const band of SEVERITY_BANDS) {
       const r = ratios[band];
