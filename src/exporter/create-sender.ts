@@ -3,7 +3,7 @@ import type { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { invalidOption, OtelWinstonError } from '../errors.js';
 import { logsRequestToJson } from '../otlp/logs-json.js';
 import type { PipelineSettings } from '../pipeline/options.js';
-import { requireHere } from '../telemetry/require-here.js';
+import { requireHere } from '#require-here';
 import type { Sender } from './attempt.js';
 import { GrpcSender, loadGrpc } from './grpc-sender.js';
 import { HttpSender, type HttpSenderConfig } from './http-sender.js';

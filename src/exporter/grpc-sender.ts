@@ -3,7 +3,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { decodeLogsResponse } from '../otlp/logs-response.js';
 import { ProtobufReader } from '../otlp/protobuf-reader.js';
-import { requireHere } from '../telemetry/require-here.js';
+import { requireHere } from '#require-here';
 import { VERSION } from '../version.js';
 import { networkFailure, serverOf, type AttemptResult, type Sender } from './attempt.js';
 

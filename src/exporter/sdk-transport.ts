@@ -1,4 +1,4 @@
-import { requireHere } from '../telemetry/require-here.js';
+import { requireHere } from '#require-here';
 import { isRetryableStatus } from './attempt.js';
 import { backoffMillis, parseRetryAfter, type RetryPolicy } from './backoff.js';
 import { sleep, type ExportAborter } from './abort.js';

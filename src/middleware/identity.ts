@@ -3,7 +3,7 @@ import type { Defaults } from '../defaults.js';
 import type { CryptoKey, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createPublicKey } from 'node:crypto';
 import { checkInteger, invalidOption, OtelWinstonError } from '../errors.js';
-import { requireHere } from '../telemetry/require-here.js';
+import { requireHere } from '#require-here';
 import {
   IDENTITY_REASONS,
   type IdentityReason,

@@ -7,7 +7,7 @@ import { RateLimitProcessor } from '../policies/rate-limit/rate-limit-processor.
 import { RedactionProcessor } from '../policies/redaction/redaction-processor.js';
 import { SamplingProcessor } from '../policies/sampling/sampling-processor.js';
 import { readBooleanEnv, readListEnv } from '../env.js';
-import { requireHere } from './require-here.js';
+import { requireHere } from '#require-here';
 import { COUNT_POLICY_DROPS } from '../symbols.js';
 
 /** The log processors the preload installs, and the pipeline among them. */

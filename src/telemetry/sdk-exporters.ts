@@ -18,7 +18,7 @@ import { GRPC_EXPORT_PATHS, GrpcSender, type GrpcSenderConfig } from '../exporte
 import { HttpEndpoint, type HttpSenderConfig } from '../exporter/http-sender.js';
 import { ExitAwareTransport, grpcAttempts, httpAttempts } from '../exporter/sdk-transport.js';
 import { readListEnv, readMillisEnv, readStringEnv, type Env } from '../env.js';
-import { requireHere } from './require-here.js';
+import { requireHere } from '#require-here';
 
 type NodeSdkConfiguration = NonNullable<ConstructorParameters<typeof NodeSDK>[0]>;
 type SpanExporter = NonNullable<NodeSdkConfiguration['traceExporter']>;

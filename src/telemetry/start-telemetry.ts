@@ -22,7 +22,7 @@ import { logProcessorsFromEnv } from './log-processors.js';
 import { sdkExportersFromEnv } from './sdk-exporters.js';
 import { ExportAborter } from '../exporter/abort.js';
 import { patchServerRequestContext } from './http-request-context.js';
-import { requireHere } from './require-here.js';
+import { requireHere } from '#require-here';
 import { WinstonInstrumentation } from './winston-instrumentation.js';
 import { TELEMETRY_STATE } from '../symbols.js';
 
