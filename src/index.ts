@@ -10,20 +10,17 @@ export {
   setRequestContext,
 } from './context/request-context.js';
 export type { RequestContext } from './context/request-context.js';
-export {
-  ATTR_REQUEST_ID,
-  ATTR_USER_ID,
-  requestContextAttributes,
-} from './context/request-attributes.js';
+export { ATTR_REQUEST_ID, ATTR_USER_ID } from './context/request-attributes.js';
 export { traceContext } from './format/trace-context.js';
 export type { TraceContextFormatOptions } from './format/trace-context.js';
 export { ERROR_CODES, OtelWinstonError } from './errors.js';
 export { WARNING_CODES } from './warnings.js';
 export type { WarningCode } from './warnings.js';
 export { LogPipeline } from './pipeline/log-pipeline.js';
-export type { LogPipelineOptions, OtlpProtocol } from './pipeline/options.js';
+export type { LogPipelineOptions, OtlpProtocol, SpoolOptions } from './pipeline/options.js';
 export { PolicyProcessor } from './policies/policy-processor.js';
 export type { OwnRecord, PolicyRecord, RecordOrigin } from './policies/policy-processor.js';
+export type { AnyValue, AnyValueMap } from './mapping/any-value.js';
 export { SamplingProcessor } from './policies/sampling/sampling-processor.js';
 export type {
   SamplingCounts,
@@ -46,11 +43,7 @@ export type { RedactionOptions } from './policies/redaction/redaction-processor.
 export type { RedactAction } from './policies/redaction/redactor.js';
 export { DEFAULT_KEY_RULES } from './policies/redaction/key-rules.js';
 export type { KeyRule } from './policies/redaction/key-rules.js';
-export {
-  DEFAULT_VALUE_RULES,
-  IP_ADDRESS_RULE,
-  patternRule,
-} from './policies/redaction/value-rules.js';
+export { DEFAULT_VALUE_RULES, patternRule } from './policies/redaction/value-rules.js';
 export type { Span, ValueRule } from './policies/redaction/value-rules.js';
 export { DROP_REASONS } from './pipeline/accounting.js';
 export type { DropReason, PipelineStats } from './pipeline/accounting.js';

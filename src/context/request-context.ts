@@ -7,7 +7,8 @@ import { REQUEST_CONTEXT_STORE, REQUEST_SCOPE } from '../symbols.js';
 
 /**
  * What is known about the request being served. Every record emitted while it
- * is active carries these fields as attributes (see {@link requestContextAttributes}).
+ * is active carries these fields as attributes (see `requestContextAttributes` in
+ * request-attributes.ts for their names).
  */
 export interface RequestContext {
   /** Correlation id of the request, exported as `http.request.id`. */

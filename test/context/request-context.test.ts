@@ -6,10 +6,10 @@ import winston from 'winston';
 import {
   getRequestContext,
   OtelWinstonError,
-  requestContextAttributes,
   runWithRequestContext,
   setRequestContext,
 } from '../../src/index.js';
+import { requestContextAttributes } from '../../src/context/request-attributes.js';
 import { createLogCapture } from '../../src/testing/index.js';
 import { useDiagCapture } from '../helpers/diag.js';
 
