@@ -3,7 +3,9 @@
  * steady and a burst workload, every run its own process (`scenario.ts`)
  * exporting to a counting receiver in this process. Rounds alternate the
  * order of the pipelines; ratios are taken round by round. Writes
- * docs/benchmarks.md, and exits with 1 when LogPipeline lost or mislaid a record.
+ * docs/benchmarks.md, the raw runs to docs/benchmarks.json and their chart to
+ * docs/images/benchmarks.svg, and exits with 1 when LogPipeline lost or
+ * mislaid a record.
  *
  * BENCH_ROUNDS (default 3), BENCH_RECORDS (200,000), BENCH_WARMUP (50,000).
  */
@@ -12,8 +14,10 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startCountingReceiver, type CountingReceiver } from './count-receiver.js';
-import { renderReport } from './report.js';
+import { renderChart } from './chart.js';
+import { renderReport, type ReportSettings } from './report.js';
 import { cpuPerRecord, loss, problemsOf, rate, type Run } from './results.js';
+import { saveRuns, writeChart } from './runs-file.js';
 import {
   PIPELINES,
   WORKLOADS,
@@ -166,16 +170,23 @@ try {
   await receiver.close();
 }
 
-const report = renderReport(runs, {
+const settings: ReportSettings = {
   rounds: ROUNDS,
   records: RECORDS,
   warmup: WARMUP,
   durationMs: Date.now() - started,
   loadAverage,
   policyCosts,
-});
-writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${report}\n`);
-console.log(`\nwrote docs/benchmarks.md (${((Date.now() - started) / 60_000).toFixed(1)} min)`);
+};
+writeFileSync(
+  new URL('../docs/benchmarks.md', import.meta.url),
+  `${renderReport(runs, settings)}\n`,
+);
+saveRuns({ settings, runs });
+writeChart(renderChart(runs, settings));
+console.log(
+  `\nwrote docs/benchmarks.md, docs/benchmarks.json and docs/images/benchmarks.svg (${((Date.now() - started) / 60_000).toFixed(1)} min)`,
+);
 if (failures.length > 0) {
   console.error(`\nLogPipeline failed ${failures.length} check(s):\n${failures.join('\n')}`);
   process.exitCode = 1;

@@ -59,6 +59,7 @@ export interface OwnRecord {
 
 /** A policy: a processor that applies itself to each record and passes it on, or not. */
 export abstract class PolicyProcessor implements LogRecordProcessor {
+  /** @internal */
   readonly [LOG_POLICY] = true;
   /** The processor each record goes to next. */
   readonly next: LogRecordProcessor;
@@ -82,7 +83,8 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
    * Applies the policy to `record`, replacing its `body` or `attributes`
    * (never changing the values in place); false drops the record, which the
    * policy counts with {@link PolicyProcessor.countDrop}. Should not throw;
-   * if it does, {@link applyPolicy} masks the record.
+   * if it does, a policy that {@link PolicyProcessor.failsClosed} passes the
+   * record on with a placeholder body and no attributes, any other as it was.
    */
   abstract applyTo(
     record: PolicyRecord,
@@ -130,6 +132,10 @@ export abstract class PolicyProcessor implements LogRecordProcessor {
     }
   }
 
+  /**
+   * The SDK's entry point: applies the policy to the record and hands it to
+   * {@link PolicyProcessor.next}, or drops it and counts the drop. Never throws.
+   */
   onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
     const view: PolicyRecord = {
       body: logRecord.body as AnyValue | undefined,
