@@ -35,8 +35,6 @@ app.use(
       issuer: ISSUER,
       claimAttributes: { roles: 'user.roles' },
     },
-    // A missing token is normal on /login; a bad one still gets a WARN record.
-    warnOnMissingToken: false,
     // Access and identity records go through the app's logger: its console lines and OpenTelemetry.
     logger,
   }),

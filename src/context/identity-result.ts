@@ -5,7 +5,7 @@ import type { AttributeValue } from '@opentelemetry/api';
  * something else. None of them carries any part of the token.
  */
 export const IDENTITY_REASONS = {
-  /** No `Authorization: Bearer` token. */
+  /** No `Authorization: Bearer` token: no header, or another scheme (`Basic …`). */
   TOKEN_MISSING: 'token_missing',
   /** Longer than `maxTokenLength`: not even parsed. */
   TOKEN_TOO_LARGE: 'token_too_large',

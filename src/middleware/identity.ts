@@ -77,6 +77,14 @@ export interface JwtVerificationOptions {
    * @default 5000
    */
   jwksTimeoutMillis?: number;
+  /**
+   * After the JWKS was fetched, how long a token with a `kid` it does not hold
+   * waits before the JWKS is fetched again for it (`key_not_found` until then):
+   * a key rotated in is picked up after at most this long. A bound on how
+   * often tokens with made-up `kid`s make the JWKS be fetched.
+   * @default 30000
+   */
+  jwksCooldownMillis?: number;
 }
 
 /** The fixed default of each {@link JwtVerificationOptions} option that has one. */
@@ -87,11 +95,14 @@ export const JWT_DEFAULTS = {
   requireExpiration: true,
   maxTokenLength: 8192,
   jwksTimeoutMillis: 5000,
+  jwksCooldownMillis: 30_000,
 } as const satisfies Defaults<JwtVerificationOptions>;
 
 const HMAC = /^HS(256|384|512)$/;
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/-]+=*)[ \t]*$/i;
+/** The scheme of an Authorization header: a bearer token, or another credential (`Basic …`). */
+const BEARER_SCHEME = /^Bearer(?:[ \t]|$)/i;
 
 function check(options: unknown): JwtVerificationOptions {
   if (typeof options !== 'object' || options === null)
@@ -149,6 +160,7 @@ function check(options: unknown): JwtVerificationOptions {
   }
   checkInteger('jwt.maxTokenLength', o.maxTokenLength, 16, 1_048_576);
   checkInteger('jwt.jwksTimeoutMillis', o.jwksTimeoutMillis, 1, 600_000);
+  checkInteger('jwt.jwksCooldownMillis', o.jwksCooldownMillis, 0, 86_400_000);
   for (const name of ['issuer', 'audience'] as const) {
     const value: unknown = o[name];
     const ok =
@@ -285,6 +297,7 @@ export function createIdentityVerifier(
   } else {
     const getKey = createRemoteJWKSet(new URL(String(o.jwksUrl)), {
       timeoutDuration: o.jwksTimeoutMillis ?? JWT_DEFAULTS.jwksTimeoutMillis,
+      cooldownDuration: o.jwksCooldownMillis ?? JWT_DEFAULTS.jwksCooldownMillis,
     });
     keyFor = () => getKey;
   }
@@ -295,6 +308,10 @@ export function createIdentityVerifier(
     }
     if (typeof authorization !== 'string') {
       return { verified: false, reason: IDENTITY_REASONS.TOKEN_MALFORMED };
+    }
+    // Another scheme (Basic, Digest, …) carries no bearer token: missing, not malformed.
+    if (!BEARER_SCHEME.test(authorization.trimStart())) {
+      return { verified: false, reason: IDENTITY_REASONS.TOKEN_MISSING };
     }
     if (authorization.length > maxLength + 16)
       return { verified: false, reason: IDENTITY_REASONS.TOKEN_TOO_LARGE };

@@ -22,9 +22,11 @@ export interface RequestContextOptions {
    */
   jwt?: JwtVerificationOptions;
   /**
-   * Give a WARN record to a request that has no bearer token at all. Turn it off
-   * when anonymous requests are normal.
-   * @default true
+   * Give a WARN record to a request that has no bearer token at all (no
+   * `Authorization` header, or another scheme such as `Basic`). Off by default:
+   * anonymous requests (health probes, `/login`) are normal; a token that is
+   * present and does not verify always gets its WARN.
+   * @default false
    */
   warnOnMissingToken?: boolean;
   /**
@@ -94,7 +96,7 @@ export function validateRequestContextOptions(options: unknown): RequestContextO
 
 /** The fixed default of each {@link RequestContextOptions} option that has one. */
 export const REQUEST_CONTEXT_DEFAULTS = {
-  warnOnMissingToken: true,
+  warnOnMissingToken: false,
   requestIdHeader: 'x-request-id',
   echoRequestId: true,
   accessLog: true,

@@ -152,7 +152,7 @@ describe('middleware: identity from a verified JWT, on every framework (real ser
       name: 'a Basic credential instead of a bearer token',
       app: 'hs',
       authorization: async () => `Basic ${Buffer.from(`mallory:${MARKER}`).toString('base64')}`,
-      reason: IDENTITY_REASONS.TOKEN_MALFORMED,
+      reason: IDENTITY_REASONS.TOKEN_MISSING,
     },
     {
       name: 'a 10 KB Authorization header',
@@ -225,7 +225,8 @@ describe('middleware: identity from a verified JWT, on every framework (real ser
           }
 
           const warnings = records.filter((r) => r.eventName === IDENTITY_EVENT);
-          if (c.user !== undefined) {
+          // No token is not a problem by default (warnOnMissingToken: false); a bad one is.
+          if (c.user !== undefined || c.reason === IDENTITY_REASONS.TOKEN_MISSING) {
             expect(warnings).to.have.length(0);
           } else {
             expect(warnings).to.have.length(1);
@@ -251,24 +252,25 @@ describe('middleware: identity from a verified JWT, on every framework (real ser
         });
       }
 
-      it('warnOnMissingToken: false — an anonymous request gets no WARN, but the outcome is still there', async () => {
+      it('warnOnMissingToken: true — an anonymous request gets its WARN too', async () => {
         const app = await startApp(framework, logger, {
           jwt: { algorithms: ['HS256'], secret: SECRET },
-          warnOnMissingToken: false,
+          warnOnMissingToken: true,
         });
         try {
-          const seen = (await (await fetch(`${app.url}/users/1`)).json()) as Seen;
-          expect(seen.before?.identity).to.deep.equal({ verified: false, reason: 'token_missing' });
-          const records = await recordsWhere(capture, (rs) =>
-            rs.some((r) => r.eventName === ACCESS_EVENT),
-          );
-          expect(records.filter((r) => r.eventName === IDENTITY_EVENT)).to.have.length(0);
-          // A token that is present and bad still warns.
-          capture.reset();
-          await (
-            await fetch(`${app.url}/users/1`, { headers: { authorization: 'Bearer x.y.z' } })
-          ).text();
-          await recordsWhere(capture, (rs) => rs.some((r) => r.eventName === IDENTITY_EVENT));
+          for (const headers of [{}, { authorization: 'Basic dXNlcjpwYXNz' }]) {
+            capture.reset();
+            const seen = (await (await fetch(`${app.url}/users/1`, { headers })).json()) as Seen;
+            expect(seen.before?.identity).to.deep.equal({
+              verified: false,
+              reason: 'token_missing',
+            });
+            const records = await recordsWhere(capture, (rs) =>
+              rs.some((r) => r.eventName === IDENTITY_EVENT),
+            );
+            const warning = records.find((r) => r.eventName === IDENTITY_EVENT)!;
+            expect(warning.attributes[ATTR_IDENTITY_FAILURE_REASON]).to.equal('token_missing');
+          }
         } finally {
           await app.close();
         }

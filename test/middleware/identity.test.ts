@@ -59,6 +59,46 @@ describe('middleware: createIdentityVerifier (real tokens signed with jose)', ()
       .setExpirationTime('5m')
       .sign(rsa.privateKey);
 
+  it('a key rotated into the JWKS: picked up after jwksCooldownMillis (30 s by default, 0 here at once)', async () => {
+    const next = await generateKeyPair('RS256', { extractable: true });
+    const keys = [{ ...(await exportJWK(rsa.publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' }];
+    let fetches = 0;
+    const rotating = createServer((_req, res) => {
+      fetches++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((resolve) => rotating.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(rotating.address() as AddressInfo).port}/jwks.json`;
+    try {
+      const byDefault = createIdentityVerifier({ algorithms: ['RS256'], jwksUrl: url });
+      const atOnce = createIdentityVerifier({
+        algorithms: ['RS256'],
+        jwksUrl: url,
+        jwksCooldownMillis: 0,
+      });
+      const first = `Bearer ${await rs256({})}`;
+      expect(await byDefault(first)).to.include({ verified: true });
+      expect(await atOnce(first)).to.include({ verified: true });
+      // The issuer rotates key-2 in; its tokens arrive right after.
+      keys.push({ ...(await exportJWK(next.publicKey)), kid: 'key-2', alg: 'RS256', use: 'sig' });
+      const rotated = `Bearer ${await new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'key-2' })
+        .setSubject('rs-user')
+        .setExpirationTime('5m')
+        .sign(next.privateKey)}`;
+      const before = fetches;
+      expect(await byDefault(rotated)).to.deep.equal({
+        verified: false,
+        reason: IDENTITY_REASONS.KEY_NOT_FOUND,
+      });
+      expect(fetches, 'the default waits out its cooldown').to.equal(before);
+      expect(await atOnce(rotated)).to.include({ verified: true, userId: 'rs-user' });
+      expect(fetches).to.equal(before + 1);
+    } finally {
+      rotating.close();
+    }
+  });
+
   it('HS256: a valid token gives the user and the mapped claims', async () => {
     const verify = createIdentityVerifier({
       algorithms: ['HS256'],
@@ -121,7 +161,8 @@ describe('middleware: createIdentityVerifier (real tokens signed with jose)', ()
       IDENTITY_REASONS.ALGORITHM_NOT_ALLOWED,
     ],
     ['a malformed token', async () => 'Bearer not.a.jwt', IDENTITY_REASONS.TOKEN_MALFORMED],
-    ['another scheme', async () => 'Basic dXNlcjpwYXNz', IDENTITY_REASONS.TOKEN_MALFORMED],
+    ['another scheme', async () => 'Basic dXNlcjpwYXNz', IDENTITY_REASONS.TOKEN_MISSING],
+    ['a bearer scheme without a token', async () => 'Bearer', IDENTITY_REASONS.TOKEN_MALFORMED],
     [
       'a 10 KB header',
       async () => `Bearer ${'a'.repeat(10 * 1024)}`,
