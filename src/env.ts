@@ -41,6 +41,24 @@ export function readBooleanEnv(env: Env, name: string, fallback: boolean): boole
   return fallback;
 }
 
+/**
+ * A boolean variable of the OpenTelemetry specification (`OTEL_SDK_DISABLED`):
+ * true only for `true`, in any case; unset, empty and `false` are false, and
+ * anything else is false with a warning (as `getBooleanFromEnv` of
+ * `@opentelemetry/core`, with a code).
+ */
+export function readSpecBooleanEnv(env: Env, name: string): boolean {
+  const raw = readStringEnv(env, name)?.toLowerCase();
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  warn(
+    'OTW004',
+    `Expected ${name} to be true or false, got ${JSON.stringify(env[name])}; only "true" is true, using false`,
+    name,
+  );
+  return false;
+}
+
 /** The longest delay a Node timer takes; a longer one fires at once. */
 const MAX_TIMER_MILLIS = 2_147_483_647;
 

@@ -14,7 +14,13 @@ import { dirname, join } from 'node:path';
 import { getRequestContext, setRequestContext } from '../context/request-context.js';
 import { invalidOption } from '../errors.js';
 import { describeError, warn } from '../warnings.js';
-import { readBooleanEnv, readListEnv, readMillisEnv, readStringEnv } from '../env.js';
+import {
+  readBooleanEnv,
+  readListEnv,
+  readMillisEnv,
+  readSpecBooleanEnv,
+  readStringEnv,
+} from '../env.js';
 import type { LogPipeline } from '../pipeline/log-pipeline.js';
 import { retryPolicyFromEnv } from '../pipeline/options.js';
 import { flushWithin, installExitHooks } from './exit-hooks.js';
@@ -361,7 +367,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
   };
   globalState[TELEMETRY_STATE] = { telemetry };
 
-  if (readBooleanEnv(env, 'OTEL_SDK_DISABLED', false)) return telemetry;
+  if (readSpecBooleanEnv(env, 'OTEL_SDK_DISABLED')) return telemetry;
   try {
     const instrumentations = chooseInstrumentations(settings, o.instrumentations ?? []);
     // The SDK installs its own diag logger from OTEL_LOG_LEVEL: hand over without a notice.

@@ -147,6 +147,18 @@ describe('preload: loading and switches (real child processes)', function () {
     expect(receiver.spans).to.have.length(0);
   });
 
+  it('OTEL_SDK_DISABLED=1 is not true (the specification: only "true" is): it starts, and says so', async () => {
+    const outcome = await run(['--require', 'otel-winston/register'], {
+      OTEL_SDK_DISABLED: '1',
+      OTEL_LOG_LEVEL: 'warn',
+    });
+    expect(outcome.code, outcome.stderr).to.equal(0);
+    expect(receiver.logs.filter((r) => r.body === 'request handled')).to.have.length(2);
+    expect(outcome.stderr).to.match(
+      /OTW004.*Expected OTEL_SDK_DISABLED to be true or false, got "1"/,
+    );
+  });
+
   it('OTEL_WINSTON_AUTO_TRANSPORT=false: spans but no winston records; OTEL_WINSTON_LOG_CORRELATION=false: plain lines', async () => {
     const outcome = await run(['--require', 'otel-winston/register'], {
       OTEL_WINSTON_AUTO_TRANSPORT: 'false',

@@ -6,7 +6,7 @@ import {
   patchServerRequestContext,
   requestIdOf,
 } from '../../src/telemetry/http-request-context.js';
-import { readBooleanEnv, readListEnv, readMillisEnv } from '../../src/env.js';
+import { readBooleanEnv, readListEnv, readMillisEnv, readSpecBooleanEnv } from '../../src/env.js';
 import { useDiagCapture } from '../helpers/diag.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -122,6 +122,18 @@ describe('telemetry: request id, request context of HTTP servers, environment', 
     // Node would fire a longer timer at once, which would make every flush "time out".
     expect(readMillisEnv({ U: '3000000000' }, 'U', 5000)).to.equal(5000);
     expect(readListEnv({ L: ' http, Express ,,' }, 'L')).to.deep.equal(['http', 'express']);
+  });
+
+  it("reads the specification's booleans (OTEL_SDK_DISABLED) as it says: only true is true", () => {
+    expect(readSpecBooleanEnv({ D: ' TRUE ' }, 'D')).to.equal(true);
+    expect(readSpecBooleanEnv({ D: 'false' }, 'D')).to.equal(false);
+    expect(readSpecBooleanEnv({ D: '' }, 'D')).to.equal(false);
+    expect(readSpecBooleanEnv({}, 'D')).to.equal(false);
+    expect(diag.warnings).to.deep.equal([]);
+    for (const lenient of ['1', 'yes', 'on']) {
+      expect(readSpecBooleanEnv({ [`D_${lenient}`]: lenient }, `D_${lenient}`)).to.equal(false);
+    }
+    expect(diag.warnings.join('\n')).to.match(/OTW004.*Expected D_1 to be true or false, got "1"/);
   });
 
   const badOptions: Array<[string, unknown, RegExp]> = [
