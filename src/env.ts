@@ -22,6 +22,15 @@ export type Env = Readonly<Record<string, string | undefined>>;
 const TRUE = new Set(['true', '1', 'on', 'yes']);
 const FALSE = new Set(['false', '0', 'off', 'no']);
 
+/**
+ * A variable exactly as it is set, not trimmed (a secret, `NO_COLOR`);
+ * `undefined` when it is unset or empty.
+ */
+export function readRawEnv(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
 /** A string variable, trimmed; `undefined` when it is unset or empty. */
 export function readStringEnv(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();

@@ -178,6 +178,26 @@ describe('RedactionProcessor', function () {
     expect(diag.warnings.join('\n')).to.match(/OTW004.*OTEL_WINSTON_REDACT_ACTIONS.*"bogus"/);
   });
 
+  it('takes the hash key from the environment exactly as set (a key from a file keeps its newline)', () => {
+    const hashOf = (options: object, env: Record<string, string>): unknown => {
+      const logs: unknown[] = [];
+      const capture: LogRecordProcessor = { ...NOOP, onEmit: (r) => void logs.push(r.body) };
+      const provider = new LoggerProvider({
+        processors: [new RedactionProcessor({ next: capture, ...options }, env)],
+      });
+      providers.push(provider);
+      winston
+        .createLogger({ transports: [new OtelTransport({ loggerProvider: provider })] })
+        .info('by a@b.example');
+      return logs[0];
+    };
+    const actions = { OTEL_WINSTON_REDACT_ACTIONS: 'email=hash' };
+    const fromFile = hashOf({}, { ...actions, OTEL_WINSTON_REDACT_HASH_KEY: 'k\n' });
+    expect(fromFile).to.match(/^by hmac:[0-9a-f]{32}$/);
+    expect(fromFile).to.equal(hashOf({ hashKey: 'k\n' }, actions));
+    expect(fromFile).to.not.equal(hashOf({}, { ...actions, OTEL_WINSTON_REDACT_HASH_KEY: 'k' }));
+  });
+
   it('hash without a key: masks, and says so once when set up', () => {
     new RedactionProcessor({ next: NOOP, actions: { email: 'hash' } }, {});
     expect(diag.warnings.join('\n')).to.match(/OTW019.*"hash" needs OTEL_WINSTON_REDACT_HASH_KEY/);

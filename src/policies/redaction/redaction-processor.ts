@@ -2,7 +2,7 @@ import type { Context, MeterProvider } from '@opentelemetry/api';
 import type { Defaults } from '../../defaults.js';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { checkInteger, invalidOption } from '../../errors.js';
-import { readBooleanEnv, readIntegerEnv, readStringEnv } from '../../env.js';
+import { readBooleanEnv, readIntegerEnv, readRawEnv, readStringEnv } from '../../env.js';
 import { warn } from '../../warnings.js';
 import { ObservedCounts } from '../observed-counts.js';
 import { checkPolicyOptions, PolicyProcessor, type PolicyRecord } from '../policy-processor.js';
@@ -100,7 +100,7 @@ export class RedactionProcessor extends PolicyProcessor {
       readBooleanEnv(env, 'OTEL_WINSTON_REDACT_IP_ADDRESSES', REDACTION_DEFAULTS.ipAddresses);
     const valueRules = [...(o.valueRules ?? DEFAULT_VALUE_RULES), ...(ip ? [IP_ADDRESS_RULE] : [])];
     const actions = o.actions ?? actionsFromEnv(env);
-    const hashKey = o.hashKey ?? readStringEnv(env, 'OTEL_WINSTON_REDACT_HASH_KEY');
+    const hashKey = o.hashKey ?? readRawEnv(env, 'OTEL_WINSTON_REDACT_HASH_KEY');
     if (hashKey === undefined && Object.values(actions).includes('hash')) {
       warn(
         'OTW019',
