@@ -6,11 +6,9 @@
  * → LogPipeline, OTLP/HTTP protobuf) and the SDK's span exporter, captures
  * what the CLI writes with its ANSI colours, and renders that as a terminal.
  *
- * The CLI colours its output when stdout is a terminal (and NO_COLOR is
- * unset); FORCE_COLOR is not read. Here stdout is a pipe, so the child is
- * started with a one-line preload that says it is a terminal. Trace and span
- * ids and span times are fixed, so the picture only changes when the output
- * of the CLI does.
+ * The CLI colours its output into a pipe when FORCE_COLOR is set, as here.
+ * Trace and span ids, span and record times and the exception's stack are
+ * fixed, so the picture only changes when the output of the CLI does.
  */
 import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -29,8 +27,6 @@ import { renderTerminalSvg } from './ansi-svg.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/otel-winston.cjs', import.meta.url));
 const OUT = fileURLToPath(new URL('../docs/images/tail.svg', import.meta.url));
-/** The preload that makes the CLI colour its output into a pipe, as it would into a terminal. */
-const AS_TERMINAL = `data:text/javascript,${encodeURIComponent('process.stdout.isTTY = true;')}`;
 const TIMEOUT_MS = 20_000;
 const ESC = '\u001b';
 
@@ -39,11 +35,11 @@ const started = Date.now();
 const env = Object.fromEntries(
   Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_') && key !== 'NO_COLOR'),
 );
-const child = spawn(
-  process.execPath,
-  ['--import', AS_TERMINAL, BIN, 'tail', '--port', '0', '--host', '127.0.0.1'],
-  { cwd: ROOT, env: { ...env, FORCE_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-);
+const child = spawn(process.execPath, [BIN, 'tail', '--port=0', '--host=127.0.0.1'], {
+  cwd: ROOT,
+  env: { ...env, FORCE_COLOR: '1' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
 let stdout = '';
 let stderr = '';
 child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -105,9 +101,18 @@ function inSpan(
   span.end(at(end));
 }
 
+/** A record's time, fixed like the spans' (`format.timestamp()` would give one from the clock). */
+const time = (ms: number): { timestamp: Date } => ({ timestamp: new Date(at(ms)) });
+
 class PaymentDeclinedError extends Error {
   override name = 'PaymentDeclinedError';
   readonly code = 'card_declined';
+  // A stack as the app would have it, not this script's.
+  override stack = [
+    'PaymentDeclinedError: card declined',
+    '    at charge (/srv/shop/src/payments.ts:41:11)',
+    '    at async checkout (/srv/shop/src/routes/checkout.ts:27:5)',
+  ].join('\n');
 }
 
 /** Sends what `scene` logs and traces, and waits until the CLI has printed `marker`. */
@@ -118,16 +123,16 @@ async function show(marker: string, scene: () => void): Promise<void> {
   await until(`"${marker}" printed`, () => stdout.includes(marker));
 }
 
-await show('listening on', () => logger.info('listening on http://0.0.0.0:3000'));
+await show('listening on', () => logger.info('listening on http://0.0.0.0:3000', time(-5000)));
 
 await show('GET /orders/o-5521 200', () =>
   runWithRequestContext({ requestId: 'req-7f3a9c', userId: 'u-1042', route: '/orders/:id' }, () =>
     inSpan('GET /orders/:id', SpanKind.SERVER, [0, 42.7], () => {
-      logger.debug('cache miss', { orderId: 'o-5521' });
+      logger.debug('cache miss', { orderId: 'o-5521', ...time(1.2) });
       inSpan('SELECT orders', SpanKind.CLIENT, [3.1, 21.3], () =>
-        logger.info('order loaded', { orderId: 'o-5521', items: 3 }),
+        logger.info('order loaded', { orderId: 'o-5521', items: 3, ...time(20.8) }),
       );
-      logger.info('GET /orders/o-5521 200', { status: 200 });
+      logger.info('GET /orders/o-5521 200', { status: 200, ...time(42.5) });
     }),
   ),
 );
@@ -136,9 +141,16 @@ await show('payment failed', () =>
   runWithRequestContext({ requestId: 'req-80b2e1', userId: 'u-1042', route: '/checkout' }, () =>
     inSpan('POST /checkout', SpanKind.SERVER, [1000, 1861.4], (span) => {
       inSpan('POST payments.example.com/charge', SpanKind.CLIENT, [1004.2, 1853.9], () => {
-        logger.warn('payment provider slow, retrying', { attempt: 1, waitedMs: 800 });
+        logger.warn('payment provider slow, retrying', {
+          attempt: 1,
+          waitedMs: 800,
+          ...time(1805),
+        });
       });
-      logger.error('payment failed', { error: new PaymentDeclinedError('card declined') });
+      logger.error('payment failed', {
+        error: new PaymentDeclinedError('card declined'),
+        ...time(1860.9),
+      });
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined' });
     }),
   ),

@@ -46,10 +46,42 @@ function contextOf(attributes: Record<string, DecodedValue>): string {
   return parts.join(' ');
 }
 
+/** The longest attribute value shown in full; longer ones end in "…". */
+const MAX_SHOWN = 120;
+
+/** A record's other attributes (not the request context, not the exception), as `key=value`. */
+function attributesOf(attributes: Record<string, DecodedValue>): string {
+  const shown = new Set(CONTEXT_KEYS.map(([key]) => key));
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(attributes)) {
+    if (shown.has(key) || key.startsWith('exception.') || value === null) continue;
+    const text = show(value);
+    parts.push(`${key}=${text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text}`);
+  }
+  return parts.join(' ');
+}
+
+/** The time of day of a record, UTC, to the millisecond: `14:03:07.412Z`. */
+function timeOf(unixNano: bigint): string {
+  if (unixNano === 0n) return '--:--:--.---Z';
+  return `${new Date(Number(unixNano / 1_000_000n)).toISOString().slice(11, 23)}Z`;
+}
+
+/** The frames of a stack trace (its first line repeats the type and message). */
+function framesOf(stack: DecodedValue | undefined): string[] {
+  if (typeof stack !== 'string') return [];
+  return stack
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
 /**
- * A trace as text: its spans as a tree (children under their parent, by start
- * time), each span's log records under it in time order, coloured by
- * severity, with the request context (request id, user, route) shown.
+ * A trace as text: its spans as a tree, each span's log records and child
+ * spans under it in time order. A record shows its time (UTC), severity
+ * (coloured), body, request context (request id, user, route), its other
+ * attributes, and an exception with the frames of its stack.
  */
 export function renderTrace(
   spans: readonly DecodedSpan[],
@@ -89,19 +121,27 @@ export function renderTrace(
   const service = show(
     spans[0]?.resource['service.name'] ?? logs[0]?.resource['service.name'] ?? '?',
   );
-  lines.push(paint(BOLD, `trace ${traceId}`) + paint(DIM, `  service=${service}`));
+  lines.push(
+    paint(BOLD, traceId === '' ? 'no trace' : `trace ${traceId}`) +
+      paint(DIM, `  service=${service}`),
+  );
 
   const renderLog = (record: DecodedLogRecord, indent: string): void => {
     const level = (record.severityText || `SEV${record.severityNumber}`).toUpperCase().padEnd(5);
-    const context = contextOf(record.attributes);
     const error = record.attributes['exception.type'];
     const extra =
       error !== undefined
         ? ` ${paint(DIM, `(${show(error)}: ${show(record.attributes['exception.message'] ?? '')})`)}`
         : '';
+    const context = contextOf(record.attributes);
+    const others = attributesOf(record.attributes);
+    const time = timeOf(record.timeUnixNano || record.observedTimeUnixNano);
     lines.push(
-      `${indent}${paint(severityColor(record.severityNumber), level)} ${show(record.body)}${extra}${context ? `  ${paint(DIM, context)}` : ''}`,
+      `${indent}${paint(DIM, time)} ${paint(severityColor(record.severityNumber), level)} ${show(record.body)}${extra}${context ? `  ${paint(DIM, context)}` : ''}${others ? `  ${paint(DIM, others)}` : ''}`,
     );
+    for (const frame of framesOf(record.attributes['exception.stacktrace'])) {
+      lines.push(`${indent}    ${paint(DIM, frame)}`);
+    }
   };
   const renderSpan = (span: DecodedSpan, indent: string): void => {
     const status = span.statusCode === 2 ? paint('\u001b[31m', ' ERROR') : '';
@@ -109,8 +149,25 @@ export function renderTrace(
     lines.push(
       `${indent}${paint(BOLD, span.name)} ${paint(DIM, `[${KIND[span.kind] ?? span.kind}] ${millis(span.startTimeUnixNano, span.endTimeUnixNano)}`)}${status}${context ? `  ${paint(DIM, context)}` : ''}`,
     );
-    for (const record of logsBySpan.get(span.spanId) ?? []) renderLog(record, `${indent}  │ `);
-    for (const child of children.get(span.spanId) ?? []) renderSpan(child, `${indent}  `);
+    // The span's records and its child spans, in the order they happened.
+    const records = logsBySpan.get(span.spanId) ?? [];
+    const spans = children.get(span.spanId) ?? [];
+    let r = 0;
+    let c = 0;
+    while (r < records.length || c < spans.length) {
+      const record = records[r];
+      const child = spans[c];
+      if (
+        record !== undefined &&
+        (child === undefined || record.timeUnixNano <= child.startTimeUnixNano)
+      ) {
+        renderLog(record, `${indent}  │ `);
+        r++;
+      } else {
+        renderSpan(child!, `${indent}  `);
+        c++;
+      }
+    }
   };
   for (const root of roots) renderSpan(root, '  ');
   for (const record of orphans) renderLog(record, '  ');

@@ -1,6 +1,6 @@
 import type { DecodedLogRecord } from '../otlp/decode-logs.js';
 import type { Defaults } from '../defaults.js';
-import { readStringEnv } from '../env.js';
+import { readRawEnv } from '../env.js';
 import type { DecodedSpan } from '../otlp/decode-traces.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../otlp/otlp-receiver.js';
 import { renderTrace } from './render-trace.js';
@@ -19,7 +19,7 @@ export interface TailOptions {
    * @default 6000
    */
   maxWaitMillis?: number;
-  /** @default true when writing to a terminal and NO_COLOR is unset */
+  /** @default {@link colorsFor} stdout: FORCE_COLOR, else not with NO_COLOR, else a terminal's colours */
   color?: boolean;
   /** Where the text goes. @default process.stdout */
   write?: (text: string) => void;
@@ -32,6 +32,22 @@ export const TAIL_DEFAULTS = {
   quietMillis: 500,
   maxWaitMillis: 6000,
 } as const satisfies Defaults<TailOptions>;
+
+/**
+ * Whether to colour what goes to `stream`, as Node decides for its own
+ * output: `FORCE_COLOR` (anything but `0` or `false`) forces colours, even
+ * into a pipe; else `NO_COLOR` (any non-empty value) turns them off; else a
+ * terminal that has colours gets them.
+ */
+export function colorsFor(
+  stream: { isTTY?: boolean; hasColors?: () => boolean },
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  const force = readRawEnv(env, 'FORCE_COLOR')?.trim();
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  if (readRawEnv(env, 'NO_COLOR') !== undefined) return false;
+  return stream.isTTY === true && (stream.hasColors?.() ?? true);
+}
 
 /** A running `otel-winston tail`. */
 export interface Tail {
@@ -57,9 +73,7 @@ interface Pending {
 export async function startTail(options: TailOptions = {}): Promise<Tail> {
   const quiet = options.quietMillis ?? TAIL_DEFAULTS.quietMillis;
   const maxWait = options.maxWaitMillis ?? TAIL_DEFAULTS.maxWaitMillis;
-  const color =
-    options.color ??
-    (process.stdout.isTTY === true && readStringEnv(process.env, 'NO_COLOR') === undefined);
+  const color = options.color ?? colorsFor(process.stdout, process.env);
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const pending = new Map<string, Pending>();
 

@@ -71,10 +71,48 @@ describe('otel-winston tail: renderTrace', () => {
       'trace t1  service=shop',
       '  GET /x [server] 5.0 ms  route=/x',
       '    child [internal] 5.0 ms',
-      '      │ INFO  first  request=r-1',
-      '      │ ERROR second (Error: boom)  user=ann',
-      '  INFO  no span of this trace',
+      '      │ 00:00:00.003Z INFO  first  request=r-1',
+      '      │ 00:00:00.004Z ERROR second (Error: boom)  user=ann',
+      '  00:00:00.005Z INFO  no span of this trace',
     ]);
+  });
+
+  it("shows a record's other attributes, its exception's frames, and its records and child spans in the order they happened", () => {
+    const text = renderTrace(
+      [span('a', '', 'GET /x', 1), span('b', 'a', 'SELECT', 3)],
+      [
+        log('a', 'before the query', 2, 9, {
+          'order.id': 'o-7',
+          count: 3n,
+          cart: { skus: ['A1'] },
+          long: 'x'.repeat(200),
+          'http.route': '/x',
+        }),
+        log('a', 'after the query', 9, 17, {
+          'exception.type': 'TypeError',
+          'exception.message': 'boom',
+          'exception.stacktrace':
+            'TypeError: boom\n    at handler (app.js:10:5)\n    at next (router.js:1:1)',
+        }),
+      ],
+      { color: false },
+    );
+    expect(text.split('\n')).to.deep.equal([
+      'trace t1  service=shop',
+      '  GET /x [server] 5.0 ms',
+      `    │ 00:00:00.002Z INFO  before the query  route=/x  order.id=o-7 count=3 cart={"skus":["A1"]} long=${'x'.repeat(120)}…`,
+      '    SELECT [internal] 5.0 ms',
+      '    │ 00:00:00.009Z ERROR after the query (TypeError: boom)',
+      '    │     at handler (app.js:10:5)',
+      '    │     at next (router.js:1:1)',
+    ]);
+  });
+
+  it('says "no trace" for records outside any trace', () => {
+    const record = { ...log('', 'alone', 1), traceId: '' };
+    expect(renderTrace([], [record], { color: false }).split('\n')[0]).to.equal(
+      'no trace  service=shop',
+    );
   });
 
   it('colours by severity only when asked', () => {

@@ -4,7 +4,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import winston from 'winston';
-import { startTail } from '../../src/cli/tail.js';
+import { colorsFor, startTail } from '../../src/cli/tail.js';
 import { OtelTransport } from '../../src/index.js';
 import { testTracer } from '../helpers/tracing.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -50,7 +50,9 @@ describe('otel-winston tail: startTail', () => {
       span.end();
       await tracerProvider.forceFlush();
       await waitUntil('the trace', () => out.length === 2);
-      expect(out[1]).to.match(/GET \/slow \[internal\][^\n]*\n\s+│ INFO {2}inside the request/);
+      expect(out[1]).to.match(
+        /GET \/slow \[internal\][^\n]*\n\s+│ \d\d:\d\d:\d\d\.\d{3}Z INFO {2}inside the request/,
+      );
       await loggerProvider.shutdown();
       await tracerProvider.shutdown();
     } finally {
@@ -80,5 +82,19 @@ describe('otel-winston tail: startTail', () => {
     await tail.close();
     expect(out.join('')).to.match(/WARN {2}no trace here/);
     await loggerProvider.shutdown();
+  });
+
+  it('colours as Node does: FORCE_COLOR forces, NO_COLOR turns off, else a terminal with colours', () => {
+    const terminal = { isTTY: true, hasColors: () => true };
+    const pipe = {};
+    expect(colorsFor(terminal, {})).to.equal(true);
+    expect(colorsFor({ isTTY: true, hasColors: () => false }, {})).to.equal(false);
+    expect(colorsFor(pipe, {})).to.equal(false);
+    expect(colorsFor(terminal, { NO_COLOR: '1' })).to.equal(false);
+    expect(colorsFor(terminal, { NO_COLOR: '' })).to.equal(true);
+    expect(colorsFor(terminal, { NO_COLOR: ' ' })).to.equal(false); // present and not empty
+    expect(colorsFor(pipe, { FORCE_COLOR: '1' })).to.equal(true);
+    expect(colorsFor(pipe, { FORCE_COLOR: '1', NO_COLOR: '1' })).to.equal(true);
+    expect(colorsFor(terminal, { FORCE_COLOR: '0' })).to.equal(false);
   });
 });
