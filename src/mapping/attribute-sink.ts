@@ -40,10 +40,11 @@ export function addAttribute(sink: AttributeSink, key: string, value: AnyValue):
 
 /**
  * An empty sink for one record. A new one each time: reusing one sink across
- * records saved nothing measurable (`bench/build-record.bench.ts`, medians of
- * 9 runs, pooled against new: 2,068 against 1,934 ns for the benchmark's
- * record, 3,048 against 2,832 ns for an error in a request; 183 against
- * 274 ns for a bare message, under 1% of a record's CPU in the pipeline).
+ * records saved nothing that matters in the pipeline (`bench/build-record.bench.ts`,
+ * medians of 9 runs, pooled against new: 2,068 against 1,934 ns for the
+ * benchmark's record and 3,048 against 2,832 ns for an error in a request, both
+ * within the noise; 183 against 274 ns for a bare message, about 90 ns, under 1%
+ * of a record's CPU in the pipeline).
  */
 export function newAttributeSink(limits: ValueLimits, countLimit: number): AttributeSink {
   return {

@@ -16,7 +16,10 @@
  *          printed as Node prints it, exit code 1 ({@link onUncaught}).
  * ```
  *
- * Either way the crash is recorded once and flushed before the process ends.
+ * When winston owns it, the crash is recorded once and flushed before winston
+ * exits. When the app's own handler owns it, that handler decides: we record
+ * nothing and start a flush, which a synchronous `process.exit()` in the
+ * handler cuts short (what is still held is then counted and reported at exit).
  */
 import { logs, SeverityNumber, type Attributes, type LoggerProvider } from '@opentelemetry/api';
 import { inspect } from 'node:util';

@@ -44,13 +44,13 @@ export interface SamplingOptions {
   readonly ratio?: number | Readonly<Partial<Record<SeverityBand, number>>>;
 }
 
-/** What a {@link SamplingProcessor} did so far. */
 /** The fixed default of each {@link SamplingOptions} option that has one. */
 export const SAMPLING_DEFAULTS = {
   traceBased: false,
   ratio: 1,
 } as const satisfies Defaults<SamplingOptions>;
 
+/** What a {@link SamplingProcessor} did so far. */
 export interface SamplingCounts {
   readonly kept: number;
   /** Records left out: by the ratio, or as records of an unsampled trace. */
