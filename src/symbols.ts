@@ -59,3 +59,5 @@ export const REQUEST_SCOPE = Symbol.for('otel-winston.request-scope.v1');
 export const COMPONENT_INSTANCES = Symbol.for('otel-winston.component-instances.v1');
 /** The spool folders this process has open. */
 export const PROCESS_SPOOLS = Symbol.for('otel-winston.spool.process.v1');
+/** Set when telemetry was started with logs turned off on purpose (`OTEL_SDK_DISABLED`, `OTEL_LOGS_EXPORTER=none`). */
+export const LOGS_OFF = Symbol.for('otel-winston.logs-off.v1');

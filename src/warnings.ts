@@ -45,7 +45,12 @@ export const WARNING_CODES = {
   OTW019: 'log policy failed',
   /** A listener of the transport's `logged` event threw; the record was delivered. */
   OTW020: "a 'logged' listener threw",
+  /** Records went to the API's no-op LoggerProvider: no SDK is registered (also a Node.js warning, once). */
+  OTW021: 'no LoggerProvider: records go nowhere',
 } as const;
+
+/** The type of the Node.js warnings (`process.emitWarning`) this package gives. */
+export const NODE_WARNING_TYPE = 'OtelWinstonWarning';
 
 /** A warning code of this package. */
 export type WarningCode = keyof typeof WARNING_CODES;

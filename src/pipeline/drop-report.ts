@@ -1,5 +1,5 @@
 import { Console } from 'node:console';
-import { warn } from '../warnings.js';
+import { NODE_WARNING_TYPE, warn } from '../warnings.js';
 import {
   DROP_REASONS,
   noDrops,
@@ -12,7 +12,7 @@ import {
 export const DROP_WARNING_INTERVAL_MS = 30_000;
 
 /** The Node.js warning type and code of dropped records (`process.on('warning')` sees them). */
-export const DROP_WARNING_TYPE = 'OtelWinstonWarning';
+export const DROP_WARNING_TYPE = NODE_WARNING_TYPE;
 export const DROP_WARNING_CODE = 'OTW014';
 
 const REASON_NAMES: Record<DropReason, string> = {

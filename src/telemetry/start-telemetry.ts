@@ -30,7 +30,7 @@ import { ExportAborter } from '../exporter/abort.js';
 import { patchServerRequestContext } from './http-request-context.js';
 import { requireHere } from '#require-here';
 import { WinstonInstrumentation } from './winston-instrumentation.js';
-import { TELEMETRY_STATE } from '../symbols.js';
+import { LOGS_OFF, TELEMETRY_STATE } from '../symbols.js';
 
 /** Options of {@link startTelemetry}; each overrides the environment variable named. */
 export interface TelemetryOptions {
@@ -105,7 +105,7 @@ function load<T>(id: string): T {
   return requireHere(id) as T;
 }
 
-const globalState = globalThis as { [TELEMETRY_STATE]?: TelemetryState };
+const globalState = globalThis as { [TELEMETRY_STATE]?: TelemetryState; [LOGS_OFF]?: true };
 
 const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation> = {
   http: () =>
@@ -367,13 +367,18 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
   };
   globalState[TELEMETRY_STATE] = { telemetry };
 
-  if (readSpecBooleanEnv(env, 'OTEL_SDK_DISABLED')) return telemetry;
+  if (readSpecBooleanEnv(env, 'OTEL_SDK_DISABLED')) {
+    // Turned off on purpose: a transport into the no-op provider need not say so.
+    globalState[LOGS_OFF] = true;
+    return telemetry;
+  }
   try {
     const instrumentations = chooseInstrumentations(settings, o.instrumentations ?? []);
     // The SDK installs its own diag logger from OTEL_LOG_LEVEL: hand over without a notice.
     if (logLevel !== undefined) diag.disable();
     const { NodeSDK: SDK } = load<{ NodeSDK: typeof NodeSDK }>('@opentelemetry/sdk-node');
     const logs = logProcessorsFromEnv(env);
+    if (logs === undefined) globalState[LOGS_OFF] = true;
     pipeline = logs?.pipeline;
     // Span and metric exports retry as the logs do, within their export timeout.
     const retry = retryPolicyFromEnv(env);

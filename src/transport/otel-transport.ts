@@ -10,7 +10,7 @@ import TransportStream from 'winston-transport';
 import { attributeLimitsFromEnv } from '../limits.js';
 import { directSinkFor, type DirectSink } from '../pipeline/fast-path.js';
 import { VERSION } from '../version.js';
-import { describeError, warn } from '../warnings.js';
+import { describeError, NODE_WARNING_TYPE, warn } from '../warnings.js';
 import type { ValueLimits } from '../mapping/any-value.js';
 import { buildLogRecord, type RecordSettings, type Severity } from './build-record.js';
 import { flushBeforeWinstonExits, isCrashRecord } from './crash.js';
@@ -22,9 +22,34 @@ import {
   type OtelTransportOptions,
 } from './options.js';
 import { severitiesForLevels, severityForName, type SeverityMap } from '../mapping/severity.js';
-import { OTEL_TRANSPORT } from '../symbols.js';
+import { LOGS_OFF, OTEL_TRANSPORT } from '../symbols.js';
 
 const LEVEL = Symbol.for('level');
+
+/** Whether the process was told that records go to no provider (once per process). */
+let toldNoProvider = false;
+
+/**
+ * Says once, as a `diag` warning and a Node.js warning, that records are going
+ * to the API's no-op provider: the transport works, but nothing registered an
+ * SDK, so nothing is exported.
+ */
+function tellNoProvider(): void {
+  if (toldNoProvider) return;
+  toldNoProvider = true;
+  // Telemetry was started with logs off on purpose (OTEL_SDK_DISABLED, OTEL_LOGS_EXPORTER=none).
+  if ((globalThis as { [LOGS_OFF]?: true })[LOGS_OFF] === true) return;
+  const message =
+    'records are emitted into the no-op LoggerProvider of @opentelemetry/api, so they go ' +
+    'nowhere: start telemetry (node --require otel-winston/register, or startTelemetry()), ' +
+    'register your own LoggerProvider, or give the transport one (new OtelTransport({ loggerProvider }))';
+  warn('OTW021', message);
+  try {
+    process.emitWarning(message, { type: NODE_WARNING_TYPE, code: 'OTW021' });
+  } catch {
+    // A warning listener that throws must not break a log call.
+  }
+}
 
 /** `logger.enabled()`, where the logger has one that works; true otherwise. */
 function isEnabled(logger: Logger, call: CapturedCall, severity: Severity): boolean {
@@ -177,6 +202,7 @@ export class OtelTransport extends TransportStream {
     if (this.#provider !== undefined) return this.#logger!;
     const provider = logs.getLoggerProvider();
     if (this.#provisional && provider === this.#globalProvider && !this.#registered(provider)) {
+      tellNoProvider();
       return this.#logger!;
     }
     if (provider !== this.#globalProvider || this.#logger === undefined || this.#provisional) {
@@ -184,6 +210,7 @@ export class OtelTransport extends TransportStream {
       const logger = this.#useLogger(provider);
       // The API's proxy hands out a stand-in until the SDK registers: ask again when it has.
       this.#provisional = typeof (logger as { _getLogger?: unknown })._getLogger === 'function';
+      if (this.#provisional && !this.#registered(provider)) tellNoProvider();
       return logger;
     }
     return this.#logger;
