@@ -56,8 +56,8 @@ export type { IdentityReason, IdentityResult } from './context/identity-result.j
 export {
   ACCESS_EVENT,
   ATTR_HTTP_RESPONSE_BODY_SIZE,
-  ATTR_HTTP_SERVER_REQUEST_DURATION,
   ATTR_IDENTITY_FAILURE_REASON,
+  ATTR_REQUEST_DURATION,
   IDENTITY_EVENT,
 } from './middleware/request-tracker.js';
 export type { RecordLogger, RequestContextOptions } from './middleware/options.js';

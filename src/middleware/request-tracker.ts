@@ -28,12 +28,16 @@ import { REQUEST_CONTEXT_DEFAULTS, validateRequestContextOptions } from './optio
 import { recordWriter, type RecordLevel } from './record-writer.js';
 import { REQUEST_TRACKED } from '../symbols.js';
 
-/** The reason code on the WARN record of a request whose token did not verify. */
-export const ATTR_IDENTITY_FAILURE_REASON = 'identity.failure.reason';
+/** The reason code on the WARN record of a request whose token did not verify (otel-winston's own name). */
+export const ATTR_IDENTITY_FAILURE_REASON = 'otel_winston.identity.failure.reason';
 /** Semantic convention: the size of the response body, in bytes. */
 export const ATTR_HTTP_RESPONSE_BODY_SIZE = 'http.response.body.size';
-/** How long the request took, in seconds (the unit of the `http.server.request.duration` metric). */
-export const ATTR_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';
+/**
+ * How long the request took, in seconds, on its access record (otel-winston's
+ * own name: `http.server.request.duration` is the semantic conventions' metric,
+ * not an attribute).
+ */
+export const ATTR_REQUEST_DURATION = 'otel_winston.request.duration';
 
 /** The event name of an access record. */
 export const ACCESS_EVENT = 'otel_winston.http.access';
@@ -184,7 +188,7 @@ export function createRequestTracker(options: unknown): RequestTracker {
           const status = response.headersSent ? response.statusCode : undefined;
           const seconds = (performance.now() - started) / 1000;
           const extra: Attributes = {
-            [ATTR_HTTP_SERVER_REQUEST_DURATION]: seconds,
+            [ATTR_REQUEST_DURATION]: seconds,
             [ATTR_HTTP_RESPONSE_BODY_SIZE]:
               request.method === 'HEAD' || status === 204 || status === 304 ? 0 : bytes,
           };

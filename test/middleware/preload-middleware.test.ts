@@ -84,10 +84,12 @@ describe('middleware under the preload: the server span and the records agree (r
         (r) =>
           r.traceId === bad.traceId &&
           r.severityText === 'warn' &&
-          r.attributes['identity.failure.reason'] !== undefined,
+          r.attributes['otel_winston.identity.failure.reason'] !== undefined,
       ),
     );
-    expect(warning.attributes['identity.failure.reason']).to.equal('signature_invalid');
+    expect(warning.attributes['otel_winston.identity.failure.reason']).to.equal(
+      'signature_invalid',
+    );
     const wire = JSON.stringify(receiver.logs.map((r) => [r.body, r.attributes]));
     expect(wire).not.to.include(token.split('.')[1]!);
   });

@@ -167,7 +167,7 @@ describe('middleware: request id, access records, concurrency', () => {
           expect(a['url.path']).to.equal(path.split('?')[0]);
           expect(a['user.id']).to.equal('ann');
           expect(a['http.request.id']).to.equal('r-1');
-          const seconds = a['http.server.request.duration'] as number;
+          const seconds = a['otel_winston.request.duration'] as number;
           expect(seconds).to.be.within(path.includes('wait=20') ? 0.019 : 0, 5);
           expect(access!.body).to.equal(
             `GET ${route ?? path.split('?')[0]} ${status} ${(seconds * 1000).toFixed(1)} ms`,
@@ -356,7 +356,7 @@ describe('middleware: request id, access records, concurrency', () => {
         expect(access!.eventName).to.equal(ACCESS_EVENT);
         expect(warning!.severityText).to.equal('warn');
         expect(warning!.attributes).to.include({
-          'identity.failure.reason': 'token_malformed',
+          'otel_winston.identity.failure.reason': 'token_malformed',
           'http.request.id': 'via-winston',
         });
         expect(access!.severityText).to.equal('warn');
