@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Defaults } from '../defaults.js';
 import { invalidOption } from '../errors.js';
 import type { JwtVerificationOptions } from './identity.js';
@@ -49,6 +50,16 @@ export interface RequestContextOptions {
    */
   accessLog?: boolean;
   /**
+   * Requests that get no access record: paths (`'/healthz'` exactly, `'/internal/*'`
+   * as a prefix; the query string is not part of the path), or a predicate of the
+   * request. Everything else is kept for them: the request context on the records
+   * their handlers write, the identity, the WARN for a bad token. A predicate that
+   * throws skips nothing.
+   * @default none: every request gets one
+   * @example { skip: ['/healthz', '/metrics'] }
+   */
+  skip?: readonly string[] | ((request: IncomingMessage) => boolean);
+  /**
    * Where the access and identity records go. A winston logger puts them in the
    * app's own output too (and, with an `OtelTransport` on it, in OpenTelemetry);
    * levels used: `error`, `warn`, `info`.
@@ -84,6 +95,16 @@ export function validateRequestContextOptions(options: unknown): RequestContextO
   checkBoolean('echoRequestId', o.echoRequestId);
   checkBoolean('accessLog', o.accessLog);
   if (
+    o.skip !== undefined &&
+    typeof o.skip !== 'function' &&
+    !(
+      Array.isArray(o.skip) &&
+      o.skip.every((path: unknown) => typeof path === 'string' && path.startsWith('/'))
+    )
+  ) {
+    throw invalidOption('skip', 'a list of paths that start with / or a function', o.skip);
+  }
+  if (
     o.logger !== undefined &&
     (typeof o.logger !== 'object' ||
       o.logger === null ||
@@ -101,3 +122,28 @@ export const REQUEST_CONTEXT_DEFAULTS = {
   echoRequestId: true,
   accessLog: true,
 } as const satisfies Defaults<RequestContextOptions>;
+
+/**
+ * Whether a request gets no access record, by `skip`: a path list (exact, or a
+ * prefix for an entry that ends in `/*`) or a predicate (that throws: no).
+ */
+export function accessRecordSkipper(
+  skip: RequestContextOptions['skip'],
+): (request: IncomingMessage, path: string | undefined) => boolean {
+  if (skip === undefined) return () => false;
+  if (typeof skip === 'function') {
+    return (request) => {
+      try {
+        return skip(request) === true;
+      } catch {
+        return false;
+      }
+    };
+  }
+  const exact = new Set(skip.filter((p) => !p.endsWith('/*')));
+  const prefixes = skip.filter((p) => p.endsWith('/*')).map((p) => p.slice(0, -1));
+  return (_request, path) =>
+    path !== undefined &&
+    (exact.has(path) ||
+      prefixes.some((prefix) => path.startsWith(prefix) || `${path}/` === prefix));
+}

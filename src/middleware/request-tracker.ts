@@ -24,7 +24,11 @@ import { requestContextOf } from '../telemetry/http-request-context.js';
 import { describeError, warn } from '../warnings.js';
 import { IDENTITY_REASONS, type IdentityResult } from '../context/identity-result.js';
 import { createIdentityVerifier } from './identity.js';
-import { REQUEST_CONTEXT_DEFAULTS, validateRequestContextOptions } from './options.js';
+import {
+  accessRecordSkipper,
+  REQUEST_CONTEXT_DEFAULTS,
+  validateRequestContextOptions,
+} from './options.js';
 import { recordWriter, type RecordLevel } from './record-writer.js';
 import { REQUEST_TRACKED } from '../symbols.js';
 
@@ -112,6 +116,7 @@ export function createRequestTracker(options: unknown): RequestTracker {
   const header = (o.requestIdHeader ?? REQUEST_CONTEXT_DEFAULTS.requestIdHeader).toLowerCase();
   const echo = o.echoRequestId ?? REQUEST_CONTEXT_DEFAULTS.echoRequestId;
   const accessLog = o.accessLog ?? REQUEST_CONTEXT_DEFAULTS.accessLog;
+  const skipped = accessRecordSkipper(o.skip);
   const warnOnMissing = o.warnOnMissingToken ?? REQUEST_CONTEXT_DEFAULTS.warnOnMissingToken;
   const write = recordWriter(o.logger);
 
@@ -183,7 +188,7 @@ export function createRequestTracker(options: unknown): RequestTracker {
       response.prependListener('close', () => {
         try {
           settleRoute();
-          if (!accessLog) return;
+          if (!accessLog || skipped(request, base.path)) return;
           const finished = response.writableFinished;
           const status = response.headersSent ? response.statusCode : undefined;
           const seconds = (performance.now() - started) / 1000;

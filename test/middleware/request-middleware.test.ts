@@ -196,6 +196,38 @@ describe('middleware: request id, access records, concurrency', () => {
         expect(access!.attributes['http.response.status_code']).to.equal(undefined);
       });
 
+      it('skip: no access record for the paths or the predicate named, and everything else kept for them', async () => {
+        for (const skip of [
+          ['/users/2', '/boom/*'],
+          (req: import('node:http').IncomingMessage) => req.headers['x-probe'] === 'yes',
+        ]) {
+          const skipping = await startApp(framework, logger, { skip });
+          try {
+            capture.reset();
+            const probe = typeof skip === 'function' ? { 'x-probe': 'yes' } : undefined;
+            const quiet = await fetch(`${skipping.url}/users/2`, { headers: probe });
+            const seen = (await quiet.json()) as Seen;
+            if (typeof skip !== 'function') await (await fetch(`${skipping.url}/boom`)).text();
+            await (await fetch(`${skipping.url}/users/1`)).text();
+            const records = await recordsWhere(capture, (rs) =>
+              accessRecords(rs).some((r) => r.attributes['url.path'] === '/users/1'),
+            );
+            await new Promise((resolve) => setImmediate(resolve));
+            expect(
+              accessRecords(capture.records).map((r) => r.attributes['url.path']),
+            ).to.deep.equal(['/users/1']);
+            // The skipped request still has its context on its handler's records.
+            const handling = records.filter(
+              (r) =>
+                r.body === 'handling' && r.attributes['http.request.id'] === seen.before?.requestId,
+            );
+            expect(handling, 'the skipped request keeps its request id').to.have.length(1);
+          } finally {
+            await skipping.close();
+          }
+        }
+      });
+
       it('keeps the request context through a parsed JSON body', async () => {
         const res = await fetch(`${app.url}/echo`, {
           method: 'POST',
@@ -261,6 +293,8 @@ describe('middleware: request id, access records, concurrency', () => {
       ['echoRequestId', 'yes'],
       ['accessLog', 1],
       ['warnOnMissingToken', null],
+      ['skip', ['healthz']],
+      ['skip', '/healthz'],
       ['logger', {}],
       ['jwt.algorithms', { jwt: { secret: SECRET } }],
       ['jwt.secret', { jwt: { algorithms: ['HS256'], secret: 'short' } }],
