@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { VERSION } from '../src/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -84,6 +87,58 @@ describe('package', () => {
       for (const file of [types.import.types, types.require.types]) {
         expect(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')).to.include(name);
       }
+    }
+  });
+
+  it('types every entry for each TypeScript moduleResolution, the legacy node10 too (typesVersions)', function () {
+    this.timeout(120_000);
+    const dir = mkdtempSync(join(tmpdir(), 'otel-winston-types-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(
+        fileURLToPath(new URL('..', import.meta.url)),
+        join(dir, 'node_modules/otel-winston'),
+      );
+      writeFileSync(
+        join(dir, 'index.ts'),
+        `import { LogPipeline, OtelTransport } from 'otel-winston';
+         import { createLogCapture } from 'otel-winston/testing';
+         import { requestContextMiddleware } from 'otel-winston/express';
+         import { requestContextPlugin } from 'otel-winston/fastify';
+         import { withRequestContext } from 'otel-winston/http';
+         export const all = [LogPipeline, OtelTransport, createLogCapture, requestContextMiddleware, requestContextPlugin, withRequestContext];`,
+      );
+      const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
+      for (const [moduleResolution, module] of [
+        ['node10', 'commonjs'],
+        ['node16', 'node16'],
+        ['bundler', 'esnext'],
+      ]) {
+        writeFileSync(
+          join(dir, 'tsconfig.json'),
+          JSON.stringify({
+            compilerOptions: {
+              module,
+              moduleResolution,
+              ignoreDeprecations: '6.0',
+              strict: true,
+              noEmit: true,
+              skipLibCheck: true,
+              types: [],
+            },
+            files: ['index.ts'],
+          }),
+        );
+        try {
+          execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+        } catch (error) {
+          expect.fail(
+            `moduleResolution ${moduleResolution}: ${(error as { stdout?: string }).stdout}`,
+          );
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
