@@ -30,6 +30,23 @@ function routeOf(request: RoutedRequest): MatchedRoute | undefined {
 }
 
 /**
+ * Calls `matched` when Express's router sets `req.route`, which it does when a
+ * route matches, before the route's handlers run.
+ */
+function watchRoute(request: RoutedRequest, matched: () => void): void {
+  let current = request.route;
+  Object.defineProperty(request, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set(value: RoutedRequest['route']) {
+      current = value;
+      matched();
+    },
+  });
+}
+
+/**
  * Express middleware that gives every request a request context: the request
  * id (echoed in the response), the user from a verified JWT, the matched route;
  * the same attributes on the server span; and an access record when the
@@ -50,6 +67,7 @@ export function requestContextMiddleware(
       response,
       () => routeOf(request),
       () => next(),
+      (matched) => watchRoute(request, matched),
     );
   };
 }

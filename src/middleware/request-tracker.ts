@@ -66,6 +66,12 @@ export type RequestTracker = (
   response: ServerResponse,
   routeOf: (() => MatchedRoute | undefined) | undefined,
   proceed: () => void,
+  /**
+   * Calls `matched` when the framework has matched the request's route, if it
+   * can tell (Express sets `req.route` then); the route is also looked for at
+   * once (Fastify has matched before its hooks run) and at the end.
+   */
+  watchRoute?: (matched: () => void) => void,
 ) => void;
 
 function byteLength(chunk: unknown, encoding: unknown): number {
@@ -120,7 +126,7 @@ export function createRequestTracker(options: unknown): RequestTracker {
   const warnOnMissing = o.warnOnMissingToken ?? REQUEST_CONTEXT_DEFAULTS.warnOnMissingToken;
   const write = recordWriter(o.logger);
 
-  return (request, response, routeOf, proceed) => {
+  return (request, response, routeOf, proceed, watchRoute) => {
     const marked = request as IncomingMessage & { [REQUEST_TRACKED]?: true };
     // Mounted twice (a sub-app, a re-dispatch): the first one does the work.
     if (marked[REQUEST_TRACKED] === true) return proceed();
@@ -153,12 +159,27 @@ export function createRequestTracker(options: unknown): RequestTracker {
       bindEmitterToRequestScope(response);
       let bytes = 0;
       let route: string | undefined;
+      /** The route this tracker put in the context itself, as the framework matched it. */
+      let matchedByFramework: string | undefined;
       const settleRoute = (): void => {
-        if (route !== undefined) return;
+        const known = getRequestContext()?.route;
+        if (route !== undefined) {
+          // A route the app named after the framework matched one wins.
+          if (
+            known === undefined ||
+            known === '' ||
+            known === route ||
+            route !== matchedByFramework
+          )
+            return;
+          route = known;
+          setSpanAttribute(span, ATTR_HTTP_ROUTE, route);
+          if (rpc?.type === RPCType.HTTP && rpc.route === undefined) rpc.route = route;
+          return;
+        }
         // A route the app or an instrumentation put in the context is a template; so is most of
         // what the framework reports, and only a template may name the span.
         let matched: MatchedRoute | undefined;
-        const known = getRequestContext()?.route;
         try {
           matched = known !== undefined && known !== '' ? [known, true] : routeOf?.();
         } catch {
@@ -169,6 +190,22 @@ export function createRequestTracker(options: unknown): RequestTracker {
         setSpanAttribute(span, ATTR_HTTP_ROUTE, route);
         if (matched[1] && rpc?.type === RPCType.HTTP && rpc.route === undefined) rpc.route = route;
       };
+      // As soon as the route is known, the handler's records carry it too, not only the access
+      // record and the span (the preload's HTTP instrumentation does this for every framework).
+      const routeMatched = (): void => {
+        try {
+          settleRoute();
+          if (route !== undefined && getRequestContext()?.route !== route) {
+            setRequestContext({ route });
+            matchedByFramework = route;
+          }
+        } catch {
+          // The route is a nicety.
+        }
+      };
+      routeMatched();
+      watchRoute?.(routeMatched);
+
       const { write: writeChunk, end } = response;
       response.write = function countedWrite(this: ServerResponse, ...args: unknown[]) {
         bytes += byteLength(args[0], args[1]);

@@ -108,6 +108,13 @@ describe('middleware: request id, access records, concurrency', () => {
         expect(seen.before?.requestId).to.equal(id);
         const records = await recordsWhere(capture, (rs) => accessRecords(rs).length === 1);
         expect(records.map((r) => r.attributes['http.request.id'])).to.deep.equal([id, id, id]);
+        // The handler's records carry the route too, without the preload: Express and Fastify
+        // as soon as they match it, node:http from the app's setRequestContext().
+        expect(records.map((r) => r.attributes['http.route'])).to.deep.equal([
+          '/users/:id',
+          '/users/:id',
+          '/users/:id',
+        ]);
       });
 
       it('takes 128 characters, and replaces 129 with a new UUID', async () => {
