@@ -142,6 +142,24 @@ describe('package', () => {
     }
   });
 
+  it('installs clean: the dependency tree a user gets (npm ls --all --omit=dev) has no invalid entry', function () {
+    // @fastify/otel is an optional peer: as a dependency, its @opentelemetry/core 2 (API < 1.10)
+    // made every install warn ERESOLVE and npm ls fail.
+    this.timeout(60_000);
+    let output = '';
+    try {
+      output = execFileSync('npm', ['ls', '--all', '--omit=dev'], {
+        encoding: 'utf8',
+        cwd: new URL('..', import.meta.url),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      expect.fail(`npm ls: ${String((error as { stderr?: string }).stderr)}`);
+    }
+    expect(output).to.not.include('invalid');
+    expect(output).to.not.include('@fastify/otel');
+  });
+
   it('shares request context between the CommonJS and ESM copies in one process', () => {
     const out = node([
       '--input-type=module',

@@ -107,7 +107,21 @@ function load<T>(id: string): T {
 
 const globalState = globalThis as { [TELEMETRY_STATE]?: TelemetryState; [LOGS_OFF]?: true };
 
-const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation> = {
+/**
+ * Whether an optional peer dependency is installed, resolved as this package
+ * would load it.
+ */
+function installed(id: string): boolean {
+  try {
+    requireHere.resolve(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Each instrumentation by name; `undefined` where what it needs is not installed. */
+const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation | undefined> = {
   http: () =>
     new (load<{ HttpInstrumentation: typeof HttpInstrumentation }>(
       '@opentelemetry/instrumentation-http',
@@ -131,18 +145,24 @@ const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation> 
         }
       },
     }),
+  // @fastify/otel is an optional peer: installed by the apps that use Fastify (it pins
+  // @opentelemetry/core 2, whose API range excludes 1.10, so a hard dependency would make every
+  // install warn). Without it, Fastify's requests still get server spans from the http
+  // instrumentation, and the otel-winston/fastify plugin still gives their records the route.
   fastify: () =>
-    new (load<{ FastifyOtelInstrumentation: typeof FastifyOtelInstrumentation }>(
-      '@fastify/otel',
-    ).FastifyOtelInstrumentation)({
-      // Registers its plugin on every Fastify instance as it is created.
-      registerOnInitialization: true,
-      requestHook: (_span, request) => {
-        const route = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
-        if (typeof route === 'string' && getRequestContext() !== undefined)
-          setRequestContext({ route });
-      },
-    }) as unknown as Instrumentation,
+    !installed('@fastify/otel')
+      ? undefined
+      : (new (load<{ FastifyOtelInstrumentation: typeof FastifyOtelInstrumentation }>(
+          '@fastify/otel',
+        ).FastifyOtelInstrumentation)({
+          // Registers its plugin on every Fastify instance as it is created.
+          registerOnInitialization: true,
+          requestHook: (_span, request) => {
+            const route = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
+            if (typeof route === 'string' && getRequestContext() !== undefined)
+              setRequestContext({ route });
+          },
+        }) as unknown as Instrumentation),
   winston: (s) => {
     const instrumentation = new WinstonInstrumentation({
       autoTransport: s.autoTransport,
@@ -242,7 +262,8 @@ function chooseInstrumentations(settings: Settings, extra: Instrumentation[]): I
     ) ?? [],
   );
   const chosen = known.filter((name) => enabled.includes(name) && !disabled.has(name));
-  return [...chosen.map((name) => INSTRUMENTATIONS[name]!(settings)), ...extra];
+  const made = chosen.map((name) => INSTRUMENTATIONS[name]!(settings));
+  return [...made.filter((i): i is Instrumentation => i !== undefined), ...extra];
 }
 
 /**
