@@ -17,6 +17,19 @@ export interface ValueLimits {
   readonly maxValuesPerRecord: number;
 }
 
+/**
+ * `source[key]`, or {@link UNREADABLE} where a getter or Proxy trap throws; the
+ * first such failure is kept in `state`.
+ */
+export function readValue(source: object, key: string, state: ValueState): unknown {
+  try {
+    return (source as Record<string, unknown>)[key];
+  } catch (error) {
+    state.failure ??= error;
+    return UNREADABLE;
+  }
+}
+
 export const CIRCULAR = '[Circular]';
 export const UNREADABLE = '[Unreadable]';
 export const TRUNCATED = '[Truncated]';
@@ -192,14 +205,7 @@ function keysToAnyValue(
   let kept = 0;
   for (const key of keys) {
     if (kept >= max) break;
-    let item: unknown;
-    try {
-      item = (value as Record<string, unknown>)[key];
-    } catch (error) {
-      state.failure ??= error;
-      item = UNREADABLE;
-    }
-    const converted = toAnyValue(item, depth + 1, state);
+    const converted = toAnyValue(readValue(value, key, state), depth + 1, state);
     if (converted === undefined) continue;
     out[key] = converted;
     kept++;

@@ -13,6 +13,7 @@ import { CORRELATION_KEYS } from '../symbols.js';
 import {
   boundString,
   newValueState,
+  readValue,
   toAnyValue,
   UNREADABLE,
   type AnyValue,
@@ -199,14 +200,7 @@ function addFields(source: object, skip: readonly string[] | undefined, sink: At
 }
 
 function addField(source: object, key: string, sink: AttributeSink): void {
-  let value: unknown;
-  try {
-    value = (source as Record<string, unknown>)[key];
-  } catch (error) {
-    sink.failure ??= error;
-    value = UNREADABLE;
-  }
-  const converted = toAnyValue(value, 1, sink);
+  const converted = toAnyValue(readValue(source, key, sink), 1, sink);
   if (converted !== undefined) {
     addAttribute(sink, key.length > 256 ? boundString(key, 256) : key, converted);
   }
