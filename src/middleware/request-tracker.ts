@@ -159,19 +159,12 @@ export function createRequestTracker(options: unknown): RequestTracker {
       bindEmitterToRequestScope(response);
       let bytes = 0;
       let route: string | undefined;
-      /** The route this tracker put in the context itself, as the framework matched it. */
-      let matchedByFramework: string | undefined;
       const settleRoute = (): void => {
         const known = getRequestContext()?.route;
         if (route !== undefined) {
-          // A route the app named after the framework matched one wins.
-          if (
-            known === undefined ||
-            known === '' ||
-            known === route ||
-            route !== matchedByFramework
-          )
-            return;
+          // The context holds the latest route (the framework's is put there as soon as it is
+          // matched): one the app or an instrumentation named afterwards wins.
+          if (known === undefined || known === '' || known === route) return;
           route = known;
           setSpanAttribute(span, ATTR_HTTP_ROUTE, route);
           if (rpc?.type === RPCType.HTTP && rpc.route === undefined) rpc.route = route;
@@ -197,7 +190,6 @@ export function createRequestTracker(options: unknown): RequestTracker {
           settleRoute();
           if (route !== undefined && getRequestContext()?.route !== route) {
             setRequestContext({ route });
-            matchedByFramework = route;
           }
         } catch {
           // The route is a nicety.
