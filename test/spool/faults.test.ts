@@ -529,10 +529,16 @@ describe('spool under the preload: outages, SIGKILL, damage, two processes (real
     const arrivedFromA = [...receiver.seen.keys()].filter((seq) => seq < n).length;
     receiver.delay(0);
 
-    // The survivor takes them over at its next look at the folder (every 30 s).
+    // The survivor takes them over at its next look at the folder (every 30 s). Every record
+    // may have arrived before that (the first process's frames left can be just the batch it
+    // had sent when it was killed), so wait for the survivor to have sent what it took over.
+    const sentTakenOver = (): Stats | undefined =>
+      statsLinesOf(b).find((s) => s.recovered > 0 && s.exported === n + left.seqs.length);
     await waitUntil(
-      () => `every record of both (got ${receiver.seen.size} of ${2 * n})`,
-      () => receiver.seen.size === 2 * n,
+      () =>
+        `every record of both (got ${receiver.seen.size} of ${2 * n}), and the survivor to send ` +
+        `the ${left.seqs.length} it took over`,
+      () => receiver.seen.size === 2 * n && sentTakenOver() !== undefined,
       45_000,
     );
     const takenOver = statsLinesOf(b).find((s) => s.recovered > 0)!;
