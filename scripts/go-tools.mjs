@@ -7,7 +7,7 @@
 //
 //   node scripts/go-tools.mjs collector        build if needed, print the collector's path
 //   node scripts/go-tools.mjs compose-check    the same for compose-check
-//   node scripts/go-tools.mjs validate         `validate --config otel-collector.yaml`, and compose-check
+//   node scripts/go-tools.mjs validate         `validate` the collector's configurations, and compose-check
 //
 // OTEL_WINSTON_GO_CACHE moves the cache elsewhere (a folder shared by several clones).
 import { spawnSync } from 'node:child_process';
@@ -200,6 +200,22 @@ function validate() {
   const collector = collectorBinary();
   run(collector, ['validate', '--config', join(ROOT, 'otel-collector.yaml')], { cwd: ROOT });
   say('otel-collector.yaml: valid for the collector of collector/manifest.yaml');
+  // The agent → gateway topology (docs/topology.md): a gateway is otel-collector.yaml
+  // with gateway.yaml merged over it.
+  const topology = join(ROOT, 'collector', 'topology');
+  run(collector, ['validate', '--config', join(topology, 'agent.yaml')], { cwd: ROOT });
+  run(
+    collector,
+    [
+      'validate',
+      '--config',
+      join(ROOT, 'otel-collector.yaml'),
+      '--config',
+      join(topology, 'gateway.yaml'),
+    ],
+    { cwd: ROOT },
+  );
+  say('collector/topology/agent.yaml, and gateway.yaml over otel-collector.yaml: valid');
   const project = JSON.parse(
     run(composeCheckBinary(), [join(ROOT, 'docker-compose.yml')], { cwd: ROOT }),
   );

@@ -57,6 +57,30 @@ function runOnBrokenCopy<T>(path: string, from: string, to: string, check: (copy
 /** The component type of an id such as `otlp_http/loki`. */
 const typeOf = (id: string): string => id.split('/')[0]!;
 
+/**
+ * The configuration a collector runs with `files` (`print-config`): merged in
+ * order as `--config` merges them (maps merged, lists replaced), every default
+ * filled in, every `${env:NAME:-default}` at its default.
+ */
+function resolvedConfig(collector: string, ...files: string[]): CollectorConfig {
+  const args = ['print-config', '--mode=unredacted', ...files.flatMap((f) => ['--config', f])];
+  return parse(
+    execFileSync(collector, args, { encoding: 'utf8', cwd: ROOT, env: { PATH: process.env.PATH } }),
+  ) as CollectorConfig;
+}
+
+/** Seconds in a duration as the collector prints it: `30s`, `500ms`, `1m0s`. */
+function seconds(duration: string): number {
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  const parts = [...duration.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.map((p) => p[0]).join('') !== duration) throw new Error(`not a duration: ${duration}`);
+  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * units[unit!]!, 0);
+}
+
+/** The component ids a configuration's pipelines use, of one kind. */
+const usedIn = (c: CollectorConfig, kind: 'receivers' | 'processors' | 'exporters'): Set<string> =>
+  new Set(Object.values(c.service.pipelines).flatMap((p) => p[kind]));
+
 interface DashboardPanel {
   id: number;
   type: string;
@@ -208,6 +232,10 @@ describe('the local stack: collector configuration, builder manifest, compose fi
   const manifest = yaml<{ dist: { version: string }; [kind: string]: unknown }>(
     'collector/manifest.yaml',
   );
+  const AGENT = 'collector/topology/agent.yaml';
+  const GATEWAY = 'collector/topology/gateway.yaml';
+  const agentFile = yaml<CollectorConfig>(AGENT);
+  const gatewayFile = yaml<Partial<CollectorConfig>>(GATEWAY);
   let compose: { services: Record<string, ComposeService> };
   let collector: string;
 
@@ -289,16 +317,210 @@ describe('the local stack: collector configuration, builder manifest, compose fi
     });
   });
 
+  describe('collector/topology: agents routing by trace id to a pool of tail-sampling gateways', () => {
+    let agent: CollectorConfig;
+    let gateway: CollectorConfig;
+    let bundled: CollectorConfig;
+    before(() => {
+      agent = resolvedConfig(collector, AGENT);
+      gateway = resolvedConfig(collector, 'otel-collector.yaml', GATEWAY);
+      bundled = resolvedConfig(collector, 'otel-collector.yaml');
+    });
+
+    it('agent.yaml, and gateway.yaml over otel-collector.yaml, are valid for the collector the manifest builds; validate refuses metrics routed by trace id', () => {
+      execFileSync(collector, ['validate', '--config', join(ROOT, AGENT)], { stdio: 'pipe' });
+      execFileSync(
+        collector,
+        [
+          'validate',
+          '--config',
+          join(ROOT, 'otel-collector.yaml'),
+          '--config',
+          join(ROOT, GATEWAY),
+        ],
+        { stdio: 'pipe' },
+      );
+      // validate builds the pipelines, so it sees what only the exporter's factory checks.
+      const result = runOnBrokenCopy(
+        AGENT,
+        'routing_key: resource',
+        'routing_key: traceID',
+        (bad) => spawnSync(collector, ['validate', '--config', bad], { encoding: 'utf8' }),
+      );
+      expect(result.status).to.not.equal(0);
+      expect(result.stderr).to.include('unsupported routing_key: "traceID"');
+    });
+
+    it('has memory_limiter first in every pipeline, in the agent and in the gateway', () => {
+      for (const [name, c] of [
+        ['agent', agent],
+        ['gateway', gateway],
+      ] as const) {
+        expect(Object.keys(c.service.pipelines).sort(), name).to.deep.equal([
+          'logs',
+          'metrics',
+          'traces',
+        ]);
+        for (const [signal, pipeline] of Object.entries(c.service.pipelines)) {
+          expect(pipeline.processors[0], `${name} ${signal}`).to.equal('memory_limiter');
+        }
+      }
+      // The agent does nothing else: whatever it would do, every node would pay for.
+      expect([...usedIn(agent, 'processors')]).to.deep.equal(['memory_limiter']);
+    });
+
+    it('the agent routes spans and log records by trace id, metrics by resource, over every address of the gateways’ DNS name', () => {
+      const { traces, logs, metrics } = agent.service.pipelines;
+      expect(traces!.exporters).to.deep.equal(['load_balancing']);
+      expect(logs!.exporters).to.deep.equal(['load_balancing']);
+      expect(metrics!.exporters).to.deep.equal(['load_balancing/metrics']);
+      expect(agent.exporters.load_balancing!.routing_key).to.equal('traceID');
+      expect(agent.exporters['load_balancing/metrics']!.routing_key).to.equal('resource');
+      for (const id of ['load_balancing', 'load_balancing/metrics']) {
+        expect(agent.exporters[id]!.resolver, id).to.deep.equal({
+          aws_cloud_map: null,
+          dns: { hostname: 'otel-gateway', port: '4317', interval: '5s', timeout: '1s' },
+          k8s: null,
+          static: null,
+        });
+      }
+      expect(read(AGENT)).to.include('hostname: ${env:OTELCOL_GATEWAY_HOSTNAME:-otel-gateway}');
+      expect(Object.keys(agent.exporters).sort()).to.deep.equal([
+        'load_balancing',
+        'load_balancing/metrics',
+      ]);
+    });
+
+    it('the agent keeps what it accepted on disk until a gateway took it, and routes a refused batch again, without deadline', () => {
+      interface LoadBalancing {
+        sending_queue: {
+          storage: string;
+          queue_size: number;
+          batch: { max_size: number; flush_timeout: string };
+        };
+        retry_on_failure: Record<string, unknown>;
+        protocol: {
+          otlp: {
+            sending_queue: unknown;
+            retry_on_failure: { enabled: boolean; max_elapsed_time: string };
+          };
+        };
+      }
+      for (const id of ['load_balancing', 'load_balancing/metrics']) {
+        const exporter = agent.exporters[id] as unknown as LoadBalancing;
+        // In front of the routing: a queue on file_storage, so a retry is routed again.
+        expect(exporter.sending_queue.storage, id).to.equal('file_storage');
+        expect(exporter.sending_queue.queue_size, id).to.equal(512 * 1024 * 1024);
+        // Batches fit the 4 MiB a gRPC receiver takes by default, and gateway.yaml's 16.
+        expect(exporter.sending_queue.batch.max_size, id).to.be.at.most(4 * 1024 * 1024);
+        expect(exporter.retry_on_failure, id).to.deep.include({
+          enabled: true,
+          max_elapsed_time: '0s',
+        });
+        // This exporter's own defaults are 0: every wait after the first would be 0.
+        expect(exporter.retry_on_failure.multiplier, id).to.be.greaterThan(1);
+        expect(exporter.retry_on_failure.randomization_factor, id).to.be.greaterThan(0);
+        // Behind it, one OTLP exporter per gateway, with no queue of its own (nothing
+        // held in memory alone), retrying a while, then handing the batch back.
+        expect(exporter.protocol.otlp.sending_queue, id).to.equal(null);
+        expect(exporter.protocol.otlp.retry_on_failure.enabled, id).to.equal(true);
+        expect(seconds(exporter.protocol.otlp.retry_on_failure.max_elapsed_time), id).to.be.within(
+          1,
+          60,
+        );
+      }
+      expect(agent.service.extensions.sort()).to.deep.equal(['file_storage', 'health_check']);
+    });
+
+    it('a gateway is otel-collector.yaml with tail_sampling in its traces pipeline, after memory_limiter and before the redaction', () => {
+      expect(gateway.service.pipelines.traces!.processors).to.deep.equal([
+        'memory_limiter',
+        'tail_sampling',
+        'redaction',
+      ]);
+      expect(gateway.service.pipelines.traces!.exporters).to.deep.equal(
+        bundled.service.pipelines.traces!.exporters,
+      );
+      expect(gateway.service.pipelines.logs).to.deep.equal(bundled.service.pipelines.logs);
+      expect(gateway.service.pipelines.metrics).to.deep.equal(bundled.service.pipelines.metrics);
+      // Same backends, same queues on disk: batching is the exporters', after every processor.
+      expect(gateway.exporters).to.deep.equal(bundled.exporters);
+      expect(gateway.extensions).to.deep.equal(bundled.extensions);
+      expect(Object.keys(gateway.processors).map(typeOf)).to.not.include('batch');
+      for (const id of usedIn(gateway, 'exporters')) {
+        expect((gateway.exporters[id]!.sending_queue as { batch: unknown }).batch, id).to.be.an(
+          'object',
+        );
+      }
+      // What gateway.yaml changes besides: the size of a message its receiver takes.
+      const grpc = (gateway.receivers.otlp as { protocols: { grpc: Record<string, unknown> } })
+        .protocols.grpc;
+      expect(grpc.max_recv_msg_size_mib).to.equal(16);
+      expect(Object.keys(gatewayFile).sort()).to.deep.equal(['processors', 'receivers', 'service']);
+    });
+
+    it('tail_sampling keeps errors, slow traces and a share of the rest, and holds the traces of decision_wait', () => {
+      interface TailSampling {
+        decision_wait: string;
+        num_traces: number;
+        expected_new_traces_per_sec: number;
+        decision_cache: { sampled_cache_size: number; non_sampled_cache_size: number };
+        policies: Array<{
+          name: string;
+          type: string;
+          status_code: { status_codes: string[] };
+          latency: { threshold_ms: number };
+          probabilistic: { sampling_percentage: number };
+        }>;
+      }
+      const sampling = gateway.processors.tail_sampling as TailSampling;
+      // print-config leaves out a policy's own fields (an embedded struct it does not
+      // marshal): the policies are read from the file, which validate accepted.
+      const { policies } = gatewayFile.processors!.tail_sampling as TailSampling;
+      expect(sampling.policies).to.have.length(policies.length);
+      expect(policies.map((p) => [p.name, p.type])).to.deep.equal([
+        ['errors', 'status_code'],
+        ['slow', 'latency'],
+        ['share', 'probabilistic'],
+      ]);
+      const [errors, slow, share] = policies;
+      expect(errors!.status_code.status_codes).to.deep.equal(['ERROR']);
+      expect(slow!.latency.threshold_ms).to.be.greaterThan(0);
+      expect(share!.probabilistic.sampling_percentage).to.be.within(0.01, 99);
+      // Longer than the SDK's span export delay (OTEL_BSP_SCHEDULE_DELAY, 5 s) and
+      // the agent's batching, or a trace is decided before its spans are all there.
+      const flush = (
+        agent.exporters.load_balancing!.sending_queue as { batch: { flush_timeout: string } }
+      ).batch.flush_timeout;
+      expect(seconds(sampling.decision_wait)).to.be.greaterThan(5 + seconds(flush));
+      // Room for every trace that arrives during decision_wait, at the rate it is sized for.
+      expect(sampling.num_traces).to.be.at.least(
+        sampling.expected_new_traces_per_sec * seconds(sampling.decision_wait),
+      );
+      // Upstream: the decision caches at least ten times num_traces.
+      for (const size of Object.values(sampling.decision_cache)) {
+        expect(size).to.be.at.least(10 * sampling.num_traces);
+      }
+    });
+  });
+
   describe('collector/manifest.yaml', () => {
-    it('builds exactly the components the bundled configuration and the e2e overlay use', () => {
-      const used: Record<string, Set<string>> = {
-        receivers: new Set(Object.keys(config.receivers).map(typeOf)),
-        processors: new Set(Object.keys(config.processors).map(typeOf)),
-        exporters: new Set(
-          [...Object.keys(config.exporters), ...Object.keys(overlay.exporters)].map(typeOf),
-        ),
-        extensions: new Set(Object.keys(config.extensions).map(typeOf)),
-      };
+    it('builds exactly the components the bundled configuration, the topology’s two and the e2e overlay use', () => {
+      const files: Array<Partial<Record<string, Record<string, unknown>>>> = [
+        config,
+        overlay,
+        agentFile,
+        gatewayFile,
+      ];
+      const used: Record<string, Set<string>> = {};
+      for (const kind of ['receivers', 'processors', 'exporters', 'extensions']) {
+        used[kind] = new Set(files.flatMap((file) => Object.keys(file[kind] ?? {})).map(typeOf));
+      }
+      // Each of the topology's files brings a component no other file uses.
+      expect([...used.exporters!]).to.include('load_balancing');
+      expect(Object.keys(config.exporters).map(typeOf)).to.not.include('load_balancing');
+      expect([...used.processors!]).to.include('tail_sampling');
+      expect(Object.keys(config.processors).map(typeOf)).to.not.include('tail_sampling');
       const built = parse(execFileSync(collector, ['components'], { encoding: 'utf8' })) as Record<
         string,
         Array<{ name: string }> | undefined
