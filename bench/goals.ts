@@ -18,7 +18,8 @@ import { WORKLOADS, type Workload } from './run-protocol.js';
 
 export interface GoalResult {
   readonly goal: string;
-  readonly workload: Workload;
+  /** The workload it is measured in, or `start-up` for the start-up benchmark. */
+  readonly workload: Workload | 'start-up';
   readonly measured: string;
   readonly target: string;
   readonly met: boolean;

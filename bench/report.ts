@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
-import { evaluateGoals } from './goals.js';
+import { evaluateGoals, type GoalResult } from './goals.js';
 import {
   cpuPerRecord,
   defined,
@@ -20,6 +20,7 @@ import {
 } from './results.js';
 import { SPILL_QUEUE_BYTES } from './pipelines.js';
 import { PIPELINES, WORKLOADS, type Pipeline, type Workload } from './run-protocol.js';
+import { STARTUP_APPS, type StartupTimes } from './startup.js';
 
 /** LogPipeline's default `maxQueueBytes`. */
 const DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024;
@@ -33,6 +34,50 @@ export interface ReportSettings {
   readonly loadAverage: readonly number[];
   /** `policy-cost.ts`'s nanoseconds per record by policy, one per round. */
   readonly policyCosts: ReadonlyArray<Readonly<Record<string, number>>>;
+  /** `startup.ts`'s milliseconds to the first line, every run of every round. */
+  readonly startup?: StartupTimes;
+}
+
+/** The start-up goal of a hello-world app under the preload, in milliseconds. */
+const STARTUP_HELLO_GOAL_MS = 500;
+
+/** The start-up section, and its two goals for the goals table. */
+function startupLines(times: StartupTimes | undefined): { lines: string[]; goals: GoalResult[] } {
+  if (times === undefined) return { lines: [], goals: [] };
+  const ms = (values: readonly number[]): string => `${median(values).toFixed(0)} ms`;
+  const runs = times.hello.bare.length;
+  const lines = [
+    '## Start-up',
+    '',
+    `Milliseconds from spawning \`node\` to the app's first line on stdout (\`bench/startup.ts\`), the median of ${runs} runs of each, interleaved: \`hello\` is winston writing one line to its Console (\`bench/fixtures/hello.cjs\`); \`express\` is an Express app with winston that prints its port once listening (\`test/fixtures/preload/express-app.cjs\`). \`ours\` is \`--require otel-winston/register\`, \`official\` is \`--require @opentelemetry/auto-instrumentations-node/register\` (0.82), each with its defaults (exporters at a closed port).`,
+    '',
+    '| app | bare | ours | official | ours − bare | ours ÷ official |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...STARTUP_APPS.map((app) => {
+      const t = times[app];
+      return `| ${app} | ${ms(t.bare)} | ${ms(t.ours)} | ${ms(t.official)} | ${(median(t.ours) - median(t.bare)).toFixed(0)} ms | ${(median(t.ours) / median(t.official)).toFixed(2)}× |`;
+    }),
+    '',
+  ];
+  const hello = median(times.hello.ours);
+  const express = median(times.express.ours) / median(times.express.official);
+  const goals: GoalResult[] = [
+    {
+      goal: 'start-up of `hello` under `ours`, to the first line',
+      workload: 'start-up',
+      measured: `${hello.toFixed(0)} ms`,
+      target: `≤ ${STARTUP_HELLO_GOAL_MS} ms`,
+      met: hello <= STARTUP_HELLO_GOAL_MS,
+    },
+    {
+      goal: 'start-up of `express` under `ours` ÷ under `official`',
+      workload: 'start-up',
+      measured: `${express.toFixed(2)}×`,
+      target: '< 1×',
+      met: express < 1,
+    },
+  ];
+  return { lines, goals };
 }
 
 /** The most a policy with its default settings may add to `ours`'s CPU per record. */
@@ -307,8 +352,10 @@ export function renderReport(runs: readonly Run[], settings: ReportSettings): st
     lines.push('');
   }
 
-  const goals = evaluateGoals(runs);
+  const startup = startupLines(settings.startup);
+  const goals = [...evaluateGoals(runs), ...startup.goals];
   lines.push(...policyLines(runs, settings.policyCosts));
+  lines.push(...startup.lines);
   lines.push(
     '## Goals',
     '',

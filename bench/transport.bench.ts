@@ -7,7 +7,11 @@
  * docs/images/benchmarks.svg, and exits with 1 when LogPipeline lost or
  * mislaid a record.
  *
- * BENCH_ROUNDS (default 3), BENCH_RECORDS (200,000), BENCH_WARMUP (50,000).
+ * Each round also times the start-up (`startup.ts`): BENCH_STARTUP_RUNS runs
+ * of each app under each preload.
+ *
+ * BENCH_ROUNDS (default 3), BENCH_RECORDS (200,000), BENCH_WARMUP (50,000),
+ * BENCH_STARTUP_RUNS (5).
  */
 import { execFileSync, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -16,8 +20,15 @@ import { fileURLToPath } from 'node:url';
 import { startCountingReceiver, type CountingReceiver } from './count-receiver.js';
 import { renderChart } from './chart.js';
 import { renderReport, type ReportSettings } from './report.js';
-import { cpuPerRecord, loss, problemsOf, rate, type Run } from './results.js';
+import { cpuPerRecord, loss, median, problemsOf, rate, type Run } from './results.js';
 import { saveRuns, writeChart } from './runs-file.js';
+import {
+  measureStartup,
+  mergeStartup,
+  STARTUP_APPS,
+  STARTUP_PRELOADS,
+  type StartupTimes,
+} from './startup.js';
 import {
   PIPELINES,
   WORKLOADS,
@@ -41,6 +52,7 @@ const ROUNDS = positiveInteger('BENCH_ROUNDS', 3);
 const RECORDS = positiveInteger('BENCH_RECORDS', 200_000);
 // Long enough for every pipeline's hot path to be optimised: a service runs in steady state.
 const WARMUP = positiveInteger('BENCH_WARMUP', 50_000);
+const STARTUP_RUNS = positiveInteger('BENCH_STARTUP_RUNS', 5);
 /** A run that takes longer than this is stuck: it is killed and the benchmark fails. */
 const RUN_TIMEOUT_MS = 5 * 60_000;
 /** After a run, how long the receiver's count may stay still before it is final. */
@@ -133,6 +145,7 @@ const receiver = await startCountingReceiver();
 const runs: Run[] = [];
 /** Nanoseconds per record of each policy, one measurement per round. */
 const policyCosts: Array<Readonly<Record<string, number>>> = [];
+let startup: StartupTimes | undefined;
 const failures: string[] = [];
 try {
   for (let round = 1; round <= ROUNDS; round++) {
@@ -165,6 +178,12 @@ try {
     policyCosts.push(cost);
     const each = Object.entries(cost).map(([policy, ns]) => `${policy} ${ns.toFixed(0)}`);
     console.log(`round ${round}  policies (ns/record)  ${each.join(', ')}`);
+    const times = await measureStartup(STARTUP_RUNS, scenarioEnv);
+    startup = mergeStartup(startup, times);
+    for (const app of STARTUP_APPS) {
+      const each = STARTUP_PRELOADS.map((p) => `${p} ${median(times[app][p]).toFixed(0)}`);
+      console.log(`round ${round}  start-up ${app} (ms to the first line)  ${each.join(', ')}`);
+    }
   }
 } finally {
   await receiver.close();
@@ -177,6 +196,7 @@ const settings: ReportSettings = {
   durationMs: Date.now() - started,
   loadAverage,
   policyCosts,
+  ...(startup !== undefined ? { startup } : {}),
 };
 writeFileSync(
   new URL('../docs/benchmarks.md', import.meta.url),

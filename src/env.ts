@@ -106,6 +106,20 @@ export function readIntegerEnv(
   min: number,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
+  return readOptionalIntegerEnv(env, names, min, max, String(fallback)) ?? fallback;
+}
+
+/**
+ * Like {@link readIntegerEnv}, `undefined` where it would give a default: for
+ * a setting whose default belongs to another library.
+ */
+export function readOptionalIntegerEnv(
+  env: Env,
+  names: readonly string[],
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+  fallbackText = 'the default',
+): number | undefined {
   for (const name of names) {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') continue;
@@ -114,10 +128,10 @@ export function readIntegerEnv(
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
     warn(
       'OTW004',
-      `Expected ${name} to be an integer ${range}, got ${JSON.stringify(raw)}; using ${fallback}`,
+      `Expected ${name} to be an integer ${range}, got ${JSON.stringify(raw)}; using ${fallbackText}`,
       name,
     );
-    return fallback;
+    return undefined;
   }
-  return fallback;
+  return undefined;
 }

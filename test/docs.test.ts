@@ -122,6 +122,47 @@ describe('docs: the pages match the code', () => {
     ).to.deep.equal([]);
   });
 
+  it('README.md lists every environment variable the code names, in "Environment variables"', () => {
+    const named = new Set<string>();
+    for (const file of sources(join(ROOT, 'src'))) {
+      const source = readFileSync(file, 'utf8');
+      for (const [, name] of source.matchAll(/['"`]((?:OTEL|NO|FORCE)_[A-Z0-9_]*[A-Z0-9])['"`]/g)) {
+        named.add(name!);
+      }
+    }
+    const readme = read('README.md');
+    const start = readme.indexOf('\n## Environment variables\n');
+    expect(start, 'README.md: ## Environment variables').to.be.greaterThan(-1);
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const listed = new Set<string>();
+    let last = '';
+    for (const [, token] of section.matchAll(/`([A-Z_][A-Z0-9_]*)`/g)) {
+      if (!token!.startsWith('_')) {
+        listed.add(token!);
+        last = token!;
+        continue;
+      }
+      // `_NAME` after a variable: its prefix (up to any `_`, or all of it), another ending.
+      for (let i = last.indexOf('_'); i > 0; i = last.indexOf('_', i + 1)) {
+        listed.add(last.slice(0, i) + token!);
+      }
+      listed.add(last + token!);
+    }
+    // Each OTEL_EXPORTER_OTLP_* variable has a form per signal.
+    for (const name of [...listed]) {
+      const rest = /^OTEL_EXPORTER_OTLP_(\w+)$/.exec(name)?.[1];
+      if (rest === undefined) continue;
+      for (const signal of ['LOGS', 'TRACES', 'METRICS']) {
+        listed.add(`OTEL_EXPORTER_OTLP_${signal}_${rest}`);
+      }
+    }
+    expect(named.size).to.be.greaterThan(50);
+    expect(
+      [...named].filter((name) => !listed.has(name)).sort(),
+      'named in src/, not in the README',
+    ).to.deep.equal([]);
+  });
+
   it('docs/configuration.md has a row for every LogPipeline option, once, and no other', () => {
     const names = optionalMembers('src/pipeline/options.ts', 'LogPipelineOptions');
     expect(names.length).to.be.greaterThan(10);

@@ -1,46 +1,55 @@
 /**
- * The SDK's OTLP trace exporter and metric reader, built as the Node SDK
- * builds them from the environment (the upstream configuration,
- * serializers and export delegate, used as they are), with one part
- * replaced: the transport, by {@link ExitAwareTransport}. Upstream retries
- * on ref'd timers for up to the export timeout (10 s), which kept a short
- * script with no collector alive long after its last line; these exports
- * end at the exit deadline with the logs.
+ * The OTLP span exporter and metric exporter, built as the upstream OTLP
+ * exporters build themselves from the environment (the upstream
+ * configuration, serializers and export delegate, used as they are), with
+ * one part replaced: the transport, by {@link ExitAwareTransport}. Upstream
+ * retries on ref'd timers for up to the export timeout (10 s), which kept a
+ * short script with no collector alive long after its last line; these
+ * exports end at the exit deadline with the logs.
  *
- * Only `otlp` over `http/protobuf` (the default), `http/json` or `grpc` is
- * built here; for anything else (console, prometheus, none, several
- * exporters) the Node SDK builds its own, as before.
+ * The upstream modules (serializers for every signal, about 0.1 s to load)
+ * are loaded at the first export, not at start: the first span export comes
+ * `OTEL_BSP_SCHEDULE_DELAY` (5 s) after the first span at the earliest, and
+ * the first metric export one `OTEL_METRIC_EXPORT_INTERVAL` (60 s) after start.
  */
-import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { ExportAborter } from '../exporter/abort.js';
 import type { RetryPolicy } from '../exporter/backoff.js';
 import { GRPC_EXPORT_PATHS, GrpcSender, type GrpcSenderConfig } from '../exporter/grpc-sender.js';
 import { HttpEndpoint, type HttpSenderConfig } from '../exporter/http-sender.js';
 import { ExitAwareTransport, grpcAttempts, httpAttempts } from '../exporter/sdk-transport.js';
-import { readListEnv, readMillisEnv, readStringEnv, type Env } from '../env.js';
+import { readStringEnv, type Env } from '../env.js';
+import { warn } from '../warnings.js';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import type {
+  AggregationTemporality,
+  InstrumentType,
+  PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
 import { requireHere } from '#require-here';
 
-type NodeSdkConfiguration = NonNullable<ConstructorParameters<typeof NodeSDK>[0]>;
-type SpanExporter = NonNullable<NodeSdkConfiguration['traceExporter']>;
-type MetricReader = NonNullable<NodeSdkConfiguration['metricReaders']>[number];
-
 type Protocol = 'http/protobuf' | 'http/json' | 'grpc';
+const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json', 'grpc'];
 
-/** What `OTEL_<SIGNAL>_EXPORTER` and the protocol variables ask for, when it is built here. */
-function protocolFor(env: Env, signal: 'TRACES' | 'METRICS'): Protocol | undefined {
-  const exporters = readListEnv(env, `OTEL_${signal}_EXPORTER`);
-  if (exporters !== undefined && (exporters.length !== 1 || exporters[0] !== 'otlp'))
-    return undefined;
-  const protocol =
-    readStringEnv(env, `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ??
-    readStringEnv(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
-  if (protocol === undefined || protocol === 'http/protobuf') return 'http/protobuf';
-  return protocol === 'http/json' || protocol === 'grpc' ? protocol : undefined;
+/** `OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`. */
+function protocolFor(env: Env, signal: 'TRACES' | 'METRICS'): Protocol {
+  const name = `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
+  const specific = readStringEnv(env, name);
+  const protocol = specific ?? readStringEnv(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (protocol === undefined || PROTOCOLS.includes(protocol))
+    return (protocol ?? 'http/protobuf') as Protocol;
+  const variable = specific !== undefined ? name : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  warn(
+    'OTW004',
+    `Unknown OTLP protocol ${JSON.stringify(protocol)} in ${variable}; known: ${PROTOCOLS.join(', ')}; using http/protobuf`,
+    variable,
+  );
+  return 'http/protobuf';
 }
 
 interface Upstream {
   base: {
-    OTLPExporterBase: new (delegate: unknown) => SpanExporter;
+    OTLPExporterBase: new (delegate: unknown) => object;
     createOtlpNetworkExportDelegate: (
       options: unknown,
       serializer: unknown,
@@ -128,51 +137,121 @@ function delegateFor(
   return u.base.createOtlpNetworkExportDelegate(options, serializer, metrics, transport);
 }
 
-/** The trace exporter and metric reader to give the Node SDK, where they are built here. */
-export interface SdkExporters {
-  readonly traceExporter?: SpanExporter;
-  readonly metricReaders?: MetricReader[];
+/**
+ * An exporter made at its first use: what makes it is loaded then, not at
+ * start. Shutting down or flushing one never used loads nothing.
+ */
+class Deferred<T extends { shutdown(): Promise<void>; forceFlush?(): Promise<void> }> {
+  #made: T | undefined;
+  readonly #make: () => T;
+
+  constructor(make: () => T) {
+    this.#make = make;
+  }
+
+  /**
+   * Hands `items` to the exporter, made now if not yet; an exporter that
+   * cannot be made fails the export, as a failed export, through `done`.
+   */
+  export<I>(
+    items: I,
+    done: (result: ExportResult) => void,
+    send: (exporter: T, items: I, done: (result: ExportResult) => void) => void,
+  ): void {
+    let exporter: T;
+    try {
+      exporter = this.#made ??= this.#make();
+    } catch (error) {
+      done({
+        code: ExportResultCode.FAILED,
+        error: error instanceof Error ? error : new Error(String(error)),
+      });
+      return;
+    }
+    send(exporter, items, done);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.#made?.shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.#made?.forceFlush?.();
+  }
 }
 
-/** Builds what {@link protocolFor} allows; the rest is left to the Node SDK. */
-export function sdkExportersFromEnv(
+/** The OTLP span exporter for the environment's protocol, endpoint, headers and certificates. */
+export function otlpSpanExporter(
   env: Env,
   policy: RetryPolicy,
   aborter: ExportAborter,
-): SdkExporters {
-  const traces = protocolFor(env, 'TRACES');
-  const metrics = protocolFor(env, 'METRICS');
-  if (traces === undefined && metrics === undefined) return {};
-  const u = upstream();
-  const out: { traceExporter?: SpanExporter; metricReaders?: MetricReader[] } = {};
-  if (traces !== undefined) {
-    out.traceExporter = new u.base.OTLPExporterBase(
-      delegateFor(u, 'TRACES', traces, policy, aborter),
+): SpanExporter {
+  const protocol = protocolFor(env, 'TRACES');
+  const exporter = new Deferred(() => {
+    const u = upstream();
+    return new u.base.OTLPExporterBase(
+      delegateFor(u, 'TRACES', protocol, policy, aborter),
+    ) as unknown as SpanExporter;
+  });
+  return {
+    export: (spans, done) => exporter.export(spans, done, (e, s, d) => e.export(s, d)),
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush(),
+  };
+}
+
+/**
+ * The OTLP metric exporter for the environment's protocol, endpoint, headers
+ * and certificates, with the temporality of
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` (`cumulative`, the
+ * default, `delta` or `lowmemory`), as the upstream OTLP metric exporters
+ * choose it.
+ */
+export function otlpMetricExporter(
+  env: Env,
+  policy: RetryPolicy,
+  aborter: ExportAborter,
+): PushMetricExporter {
+  const protocol = protocolFor(env, 'METRICS');
+  const temporality = temporalityFromEnv(env);
+  const exporter = new Deferred(() => {
+    const u = upstream();
+    return new u.base.OTLPExporterBase(
+      delegateFor(u, 'METRICS', protocol, policy, aborter),
+    ) as unknown as PushMetricExporter;
+  });
+  return {
+    export: (batch, done) => exporter.export(batch, done, (e, b, d) => e.export(b, d)),
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush(),
+    selectAggregationTemporality: temporality,
+  };
+}
+
+const TEMPORALITIES = ['cumulative', 'delta', 'lowmemory'];
+
+/** The upstream OTLP metric exporters' temporality selectors, by preference. */
+function temporalityFromEnv(env: Env): (type: InstrumentType) => AggregationTemporality {
+  const name = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
+  let preference = readStringEnv(env, name)?.toLowerCase() ?? 'cumulative';
+  if (!TEMPORALITIES.includes(preference)) {
+    warn(
+      'OTW004',
+      `Unknown ${name} ${JSON.stringify(preference)}; known: ${TEMPORALITIES.join(', ')}; using cumulative`,
+      name,
     );
+    preference = 'cumulative';
   }
-  if (metrics !== undefined) {
-    const { OTLPMetricExporterBase } = requireHere('@opentelemetry/exporter-metrics-otlp-http') as {
-      OTLPMetricExporterBase: new (delegate: unknown, config: object) => unknown;
-    };
-    const { PeriodicExportingMetricReader } = requireHere(
-      '@opentelemetry/sdk-metrics',
-    ) as typeof import('@opentelemetry/sdk-metrics');
-    const exporter = new OTLPMetricExporterBase(
-      delegateFor(u, 'METRICS', metrics, policy, aborter),
-      {},
-    );
-    // As the Node SDK reads them: the timeout no longer than the interval.
-    const interval = readMillisEnv(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
-    const timeout = Math.min(interval, readMillisEnv(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000));
-    out.metricReaders = [
-      new PeriodicExportingMetricReader({
-        exporter: exporter as ConstructorParameters<
-          typeof PeriodicExportingMetricReader
-        >[0]['exporter'],
-        exportIntervalMillis: interval,
-        exportTimeoutMillis: timeout,
-      }),
-    ];
-  }
-  return out;
+  const { AggregationTemporality: T, InstrumentType: I } = requireHere(
+    '@opentelemetry/sdk-metrics',
+  ) as typeof import('@opentelemetry/sdk-metrics');
+  // Delta for what is summed over an interval; cumulative for up-down counters (and, with
+  // lowmemory, for the observable instruments and gauges too).
+  const delta =
+    preference === 'delta'
+      ? [I.COUNTER, I.OBSERVABLE_COUNTER, I.GAUGE, I.HISTOGRAM, I.OBSERVABLE_GAUGE]
+      : preference === 'lowmemory'
+        ? [I.COUNTER, I.HISTOGRAM]
+        : [];
+  return (type) => (delta.includes(type) ? T.DELTA : T.CUMULATIVE);
 }

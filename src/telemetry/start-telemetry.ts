@@ -6,8 +6,8 @@ import type { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import type { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import type { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
 import { dirname, join } from 'node:path';
@@ -25,7 +25,8 @@ import type { LogPipeline } from '../pipeline/log-pipeline.js';
 import { retryPolicyFromEnv } from '../pipeline/options.js';
 import { flushWithin, installExitHooks } from './exit-hooks.js';
 import { logProcessorsFromEnv } from './log-processors.js';
-import { sdkExportersFromEnv } from './sdk-exporters.js';
+import { installed, startSdk, type StartedSdk } from './sdk-providers.js';
+import { resourceDetectorsFromEnv } from './resource-detectors.js';
 import { ExportAborter } from '../exporter/abort.js';
 import { patchServerRequestContext } from './http-request-context.js';
 import { requireHere } from '#require-here';
@@ -99,7 +100,7 @@ interface TelemetryState {
 
 /**
  * Loads a module when telemetry starts, not when `otel-winston` is imported:
- * the Node SDK alone takes about 0.3 s to load.
+ * an app that only uses the transport loads no instrumentation.
  */
 function load<T>(id: string): T {
   return requireHere(id) as T;
@@ -108,74 +109,87 @@ function load<T>(id: string): T {
 const globalState = globalThis as { [TELEMETRY_STATE]?: TelemetryState; [LOGS_OFF]?: true };
 
 /**
- * Whether an optional peer dependency is installed, resolved as this package
- * would load it.
+ * Each instrumentation by name; `make` gives `undefined` where what it needs
+ * is not installed. One that patches a single framework (`framework`) is made
+ * only when the app can load that framework: loading the Express and Fastify
+ * instrumentations took 80 ms of every start here, for apps that use neither.
+ * (Making one later, when the app first asks for the framework, was tried:
+ * each instrumentation package brings its own require hook, which a require
+ * already under way does not pass through.)
  */
-function installed(id: string): boolean {
-  try {
-    requireHere.resolve(id);
-    return true;
-  } catch {
-    return false;
+const INSTRUMENTATIONS: Record<
+  string,
+  {
+    readonly framework?: string;
+    readonly make: (settings: Settings) => Instrumentation | undefined;
   }
-}
-
-/** Each instrumentation by name; `undefined` where what it needs is not installed. */
-const INSTRUMENTATIONS: Record<string, (settings: Settings) => Instrumentation | undefined> = {
-  http: () =>
-    new (load<{ HttpInstrumentation: typeof HttpInstrumentation }>(
-      '@opentelemetry/instrumentation-http',
-    ).HttpInstrumentation)(),
-  undici: () =>
-    new (load<{ UndiciInstrumentation: typeof UndiciInstrumentation }>(
-      '@opentelemetry/instrumentation-undici',
-    ).UndiciInstrumentation)(),
-  express: () =>
-    new (load<{ ExpressInstrumentation: typeof ExpressInstrumentation }>(
-      '@opentelemetry/instrumentation-express',
-    ).ExpressInstrumentation)({
-      // The matched route is known only once Express has routed: add it to the request context.
-      requestHook: (_span, info) => {
-        if (
-          info.layerType === 'request_handler' &&
-          info.route &&
-          getRequestContext() !== undefined
-        ) {
-          setRequestContext({ route: info.route });
-        }
-      },
-    }),
+> = {
+  // node:http is loaded by the exporters at start; undici also instruments the global fetch().
+  http: {
+    make: () =>
+      new (load<{ HttpInstrumentation: typeof HttpInstrumentation }>(
+        '@opentelemetry/instrumentation-http',
+      ).HttpInstrumentation)(),
+  },
+  undici: {
+    make: () =>
+      new (load<{ UndiciInstrumentation: typeof UndiciInstrumentation }>(
+        '@opentelemetry/instrumentation-undici',
+      ).UndiciInstrumentation)(),
+  },
+  express: {
+    framework: 'express',
+    make: () =>
+      new (load<{ ExpressInstrumentation: typeof ExpressInstrumentation }>(
+        '@opentelemetry/instrumentation-express',
+      ).ExpressInstrumentation)({
+        // The matched route is known only once Express has routed: add it to the request context.
+        requestHook: (_span, info) => {
+          if (
+            info.layerType === 'request_handler' &&
+            info.route &&
+            getRequestContext() !== undefined
+          ) {
+            setRequestContext({ route: info.route });
+          }
+        },
+      }),
+  },
   // @fastify/otel is an optional peer: installed by the apps that use Fastify (it pins
   // @opentelemetry/core 2, whose API range excludes 1.10, so a hard dependency would make every
   // install warn). Without it, Fastify's requests still get server spans from the http
   // instrumentation, and the otel-winston/fastify plugin still gives their records the route.
-  fastify: () =>
-    !installed('@fastify/otel')
-      ? undefined
-      : (new (load<{ FastifyOtelInstrumentation: typeof FastifyOtelInstrumentation }>(
-          '@fastify/otel',
-        ).FastifyOtelInstrumentation)({
-          // Registers its plugin on every Fastify instance as it is created.
-          registerOnInitialization: true,
-          requestHook: (_span, request) => {
-            const route = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
-            if (typeof route === 'string' && getRequestContext() !== undefined)
-              setRequestContext({ route });
-          },
-        }) as unknown as Instrumentation),
-  winston: (s) => {
-    const instrumentation = new WinstonInstrumentation({
-      autoTransport: s.autoTransport,
-      correlationFields: s.correlationFields,
-    });
-    // winston loaded before the preload (another preload, a late start): patch it now.
-    instrumentation.patchAlreadyLoaded();
-    return instrumentation;
+  fastify: {
+    framework: 'fastify',
+    make: () =>
+      !installed('@fastify/otel')
+        ? undefined
+        : (new (load<{ FastifyOtelInstrumentation: typeof FastifyOtelInstrumentation }>(
+            '@fastify/otel',
+          ).FastifyOtelInstrumentation)({
+            // Registers its plugin on every Fastify instance as it is created.
+            registerOnInitialization: true,
+            requestHook: (_span, request) => {
+              const route = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
+              if (typeof route === 'string' && getRequestContext() !== undefined)
+                setRequestContext({ route });
+            },
+          }) as unknown as Instrumentation),
+  },
+  winston: {
+    make: (s) => {
+      const instrumentation = new WinstonInstrumentation({
+        autoTransport: s.autoTransport,
+        correlationFields: s.correlationFields,
+      });
+      // winston loaded before the preload (another preload, a late start): patch it now.
+      instrumentation.patchAlreadyLoaded();
+      return instrumentation;
+    },
   },
 };
 
 interface Settings {
-  readonly serviceName: string | undefined;
   readonly autoTransport: boolean;
   readonly correlationFields: boolean;
   readonly requestContext: boolean;
@@ -234,6 +248,16 @@ export function appPackageName(start = process.argv[1] ?? process.cwd()): string
   return undefined;
 }
 
+/** Whether the app can load `name`: resolved from its entry script's folder, else the working directory. */
+function appCanLoad(name: string): boolean {
+  try {
+    createRequire(process.argv[1] ?? join(process.cwd(), 'index.js')).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function chooseInstrumentations(settings: Settings, extra: Instrumentation[]): Instrumentation[] {
   const env = process.env;
   const known = Object.keys(INSTRUMENTATIONS);
@@ -262,8 +286,14 @@ function chooseInstrumentations(settings: Settings, extra: Instrumentation[]): I
     ) ?? [],
   );
   const chosen = known.filter((name) => enabled.includes(name) && !disabled.has(name));
-  const made = chosen.map((name) => INSTRUMENTATIONS[name]!(settings));
-  return [...made.filter((i): i is Instrumentation => i !== undefined), ...extra];
+  const made: Instrumentation[] = [];
+  for (const name of chosen) {
+    const { framework, make } = INSTRUMENTATIONS[name]!;
+    if (framework !== undefined && !appCanLoad(framework)) continue;
+    const instrumentation = make(settings);
+    if (instrumentation !== undefined) made.push(instrumentation);
+  }
+  return [...made, ...extra];
 }
 
 /**
@@ -291,7 +321,8 @@ async function flushAll(pipeline: LogPipeline | undefined, timeoutMillis: number
 
 /**
  * Starts OpenTelemetry for this process from the standard `OTEL_*`
- * environment (options in code override it): the Node SDK with OTLP export of
+ * environment (options in code override it): the OpenTelemetry SDK, as
+ * `@opentelemetry/sdk-node` builds it, with OTLP export of
  * logs, traces and metrics, resource detection, the http, undici, express,
  * fastify and winston instrumentations, a request context for every incoming HTTP request,
  * and a flush on every way the process ends.
@@ -325,9 +356,6 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
     diag.setLogger(new DiagConsoleLogger(), { logLevel, suppressOverrideMessage: true });
   }
   const settings: Settings = {
-    serviceName:
-      o.serviceName ??
-      (readStringEnv(env, 'OTEL_SERVICE_NAME') !== undefined ? undefined : appPackageName()),
     autoTransport:
       o.autoTransport ??
       readBooleanEnv(env, 'OTEL_WINSTON_AUTO_TRANSPORT', TELEMETRY_DEFAULTS.autoTransport),
@@ -346,7 +374,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
   };
 
   const undo: Array<() => void> = [];
-  let sdk: NodeSDK | undefined;
+  let sdk: StartedSdk | undefined;
   let pipeline: LogPipeline | undefined;
   const aborter = new ExportAborter();
   let stopping: Promise<void> | undefined;
@@ -395,26 +423,20 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
   }
   try {
     const instrumentations = chooseInstrumentations(settings, o.instrumentations ?? []);
-    // The SDK installs its own diag logger from OTEL_LOG_LEVEL: hand over without a notice.
-    if (logLevel !== undefined) diag.disable();
-    const { NodeSDK: SDK } = load<{ NodeSDK: typeof NodeSDK }>('@opentelemetry/sdk-node');
     const logs = logProcessorsFromEnv(env);
     if (logs === undefined) globalState[LOGS_OFF] = true;
     pipeline = logs?.pipeline;
-    // Span and metric exports retry as the logs do, within their export timeout.
-    const retry = retryPolicyFromEnv(env);
-    sdk = new SDK({
-      ...(settings.serviceName !== undefined ? { serviceName: settings.serviceName } : {}),
-      ...(logs !== undefined ? { logRecordProcessors: logs.processors } : {}),
-      ...sdkExportersFromEnv(env, retry, aborter),
+    sdk = startSdk(env, {
       instrumentations,
+      serviceName: o.serviceName,
+      fallbackServiceName: appPackageName(),
+      resourceDetectors: resourceDetectorsFromEnv(env),
+      logProcessors: logs?.processors,
+      // Span and metric exports retry as the logs do, within their export timeout.
+      retry: retryPolicyFromEnv(env),
+      aborter,
     });
-    sdk.start();
   } catch (error) {
-    // The SDK may have failed after our diag logger was handed over: take it back to report it.
-    if (logLevel !== undefined) {
-      diag.setLogger(new DiagConsoleLogger(), { logLevel, suppressOverrideMessage: true });
-    }
     warn('OTW011', describeError(error));
     sdk = undefined;
     pipeline = undefined;
