@@ -1,29 +1,74 @@
 'use strict';
-// The ESM loader hook of import-in-the-middle, so that an ES module app is instrumented too:
-// installed once per process, in the main thread (worker threads inherit --require and
-// --import), from @opentelemetry/instrumentation's own copy, whose Hook() registrations it
-// must see.
+// The ESM loader hook of import-in-the-middle, so that ES modules are instrumented too: installed
+// once per process, in the main thread (worker threads inherit --require and --import), from
+// @opentelemetry/instrumentation's own copy, whose Hook() registrations it must see.
 //
-// It runs off-thread (module.register), and once it is in, every module Node loads, require()
-// included, makes a round trip to its thread. The preload therefore installs it after
-// OpenTelemetry has started, so that the few hundred modules of the SDK load without it (about
-// 0.1 s of a hello-world start here), and before the app loads anything. Its in-thread twin
-// (module.registerHooks, import-in-the-middle/register-hooks.mjs) is not used: on Node 24.21 it
+// It runs off-thread (module.register): installing it starts that thread and loads the hook
+// there, about 0.15 s here, and once it is in, every module Node loads, require() included, makes
+// a round trip to it. So:
+//
+//   entry is an ES module, or unknown (.mjs, .js under "type": "module", .ts, -e)
+//       └─▶ installed now, after the SDK's own modules have loaded;
+//   entry is CommonJS (.cjs, .js without "type": "module")
+//       └─▶ installed at the app's first import (a resolve hook in the app's thread,
+//           module.registerHooks, that sees the "import" condition), before the imported
+//           module loads; a CommonJS app that never imports pays nothing.
+//
+// Its in-thread twin (import-in-the-middle/register-hooks.mjs) is not used: on Node 24.21 it
 // fails every require() of a built-in module without the node: prefix.
-const { createRequire, register } = require('node:module');
+const nodeModule = require('node:module');
+const { existsSync, readFileSync } = require('node:fs');
+const { dirname, extname, join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { isMainThread } = require('node:worker_threads');
 
 const INSTALLED = Symbol.for('otel-winston.esm-hook.v1');
 
-function installLoaderHooks() {
-  if (!isMainThread || globalThis[INSTALLED] === true || typeof register !== 'function') return;
+function installNow() {
+  if (globalThis[INSTALLED] === true) return;
   globalThis[INSTALLED] = true;
-  const fromInstrumentation = createRequire(require.resolve('@opentelemetry/instrumentation'));
-  register(
+  const fromInstrumentation = nodeModule.createRequire(
+    require.resolve('@opentelemetry/instrumentation'),
+  );
+  nodeModule.register(
     pathToFileURL(fromInstrumentation.resolve('import-in-the-middle/hook.mjs')).href,
     pathToFileURL(__filename),
   );
+}
+
+/** Whether `file` is CommonJS by Node's rules: .cjs, or .js (or no extension) outside "type": "module". */
+function isCommonJs(file) {
+  const ext = extname(file);
+  if (ext === '.cjs') return true;
+  if (ext !== '.js' && ext !== '') return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return JSON.parse(readFileSync(manifest, 'utf8')).type !== 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+function installLoaderHooks() {
+  if (!isMainThread || globalThis[INSTALLED] === true || typeof nodeModule.register !== 'function')
+    return;
+  const entry = process.argv[1];
+  if (entry === undefined || typeof nodeModule.registerHooks !== 'function' || !isCommonJs(entry)) {
+    installNow();
+    return;
+  }
+  // Left in place once it has installed the loader hook: then it costs one check per resolution.
+  nodeModule.registerHooks({
+    resolve(specifier, context, next) {
+      if (globalThis[INSTALLED] !== true && context.conditions?.includes('import')) installNow();
+      return next(specifier, context);
+    },
+  });
 }
 
 module.exports = { installLoaderHooks };

@@ -73,6 +73,8 @@ describe('preload: frameworks (real child processes)', function () {
   const frameworks: Array<[string, string[], string]> = [
     ['Express (CommonJS)', ['--require', REGISTER], 'express-app.cjs'],
     ['Fastify (ESM)', ['--import', REGISTER], 'fastify-app.mjs'],
+    // The ESM loader hook is installed at a CommonJS app's first import, before what it imports.
+    ['Express in an ES module a CommonJS app imports', ['--require', REGISTER], 'imports-esm.cjs'],
   ];
   for (const [name, flags, app] of frameworks) {
     it(`${name}: records carry the route and the trace of the request`, async () => {
