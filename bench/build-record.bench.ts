@@ -27,6 +27,7 @@ const settings: RecordSettings = {
   attributeLimits: limits,
   attributeCountLimit: 128,
   includeRequestContext: true,
+  includeCodeAttributes: false,
 };
 const severity = { number: SeverityNumber.INFO, text: 'info', crash: false };
 const request: Readonly<RequestContext> = Object.freeze({

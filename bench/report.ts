@@ -103,6 +103,10 @@ const POLICIES: ReadonlyArray<{ key: string; what: string; budget?: number }> = 
     what: '`SamplingProcessor`, ratio 0.5, outside a trace (a hash of the request id)',
   },
   {
+    key: 'code-attributes',
+    what: '`includeCodeAttributes: true`, the caller’s `code.*` attributes (off by default): the whole log call with it, minus without it',
+  },
+  {
     key: 'rate-limit',
     what: '`RateLimitProcessor`, under its limit (the template, its token bucket)',
   },

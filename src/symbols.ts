@@ -9,6 +9,8 @@
 
 /** The `info` property that holds the call's `CapturedCall`. A symbol: formats and JSON never see it. */
 export const CAPTURED_CALL = Symbol.for('otel-winston.captured-call.v1');
+/** On a winston logger: an OtelTransport of it wants each call's call site (`includeCodeAttributes`). */
+export const CAPTURE_CALL_SITE = Symbol.for('otel-winston.capture-call-site.v1');
 /** Set by the `traceContext()` format: the keys it added, which are not attributes again. */
 export const CORRELATION_KEYS = Symbol.for('otel-winston.correlation-keys.v1');
 /** The context key of a call's message template (`createContextKey` keys by `Symbol.for` too). */

@@ -1,4 +1,6 @@
 import { context, type Context } from '@opentelemetry/api';
+import { findSourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { getRequestContext, type RequestContext } from './request-context.js';
 import { CAPTURED_CALL, MESSAGE_TEMPLATE } from '../symbols.js';
@@ -28,12 +30,95 @@ export class CapturedCall {
      * such an argument out of the splat before any transport sees it.
      */
     readonly splatError: Error | undefined,
+    /** Where the app made the call, when an OtelTransport asked for it (`includeCodeAttributes`). */
+    readonly site?: CallSite,
   ) {}
 
   /** Short in `format.prettyPrint()` and `console.log`: the context holds whole spans. */
   [inspect.custom](): string {
     return '[otel-winston captured call]';
   }
+}
+
+/** The code that made a log call: its function, file, line and column, as far as V8 knows them. */
+export interface CallSite {
+  readonly functionName: string | undefined;
+  readonly filePath: string | undefined;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+}
+
+/** The call sites seen, by position in the code Node runs; forgotten all at once when full. */
+const knownSites = new Map<string, CallSite>();
+const MAX_KNOWN_SITES = 4096;
+
+/**
+ * The call site of whoever called `callee`: one frame of a V8 stack trace,
+ * taken as structured data (no stack string is formatted). The app's own
+ * `Error.prepareStackTrace` and `Error.stackTraceLimit` are restored after.
+ * `undefined` when V8 gives no frame (the callee called from native code).
+ */
+export function callSiteOf(callee: (...args: never[]) => unknown): CallSite | undefined {
+  const limit = Error.stackTraceLimit;
+  const prepare = Error.prepareStackTrace;
+  const holder: { stack?: unknown } = {};
+  try {
+    Error.stackTraceLimit = 1;
+    Error.prepareStackTrace = (_error, frames) => frames;
+    Error.captureStackTrace(holder, callee);
+    const frame = (holder.stack as NodeJS.CallSite[] | undefined)?.[0];
+    if (frame === undefined) return undefined;
+    // One call site logs again and again: its answer (source map lookup included) is kept.
+    const key = `${frame.getFileName()}:${frame.getLineNumber()}:${frame.getColumnNumber()}`;
+    const known = knownSites.get(key);
+    if (known !== undefined) return known;
+    if (knownSites.size >= MAX_KNOWN_SITES) knownSites.clear();
+    const type = frame.getTypeName();
+    const fn = frame.getFunctionName() ?? frame.getMethodName();
+    const site = sourcePosition(
+      frame.getFileName() ?? undefined,
+      frame.getLineNumber() ?? undefined,
+      frame.getColumnNumber() ?? undefined,
+    );
+    const found: CallSite = {
+      // A method as Type.method; the top level of a module has no name.
+      functionName:
+        fn === null ? undefined : type !== null && type !== 'Object' ? `${type}.${fn}` : fn,
+      filePath: site.file?.startsWith('file://') ? fileURLToPath(site.file) : site.file,
+      line: site.line,
+      column: site.column,
+    };
+    knownSites.set(key, found);
+    return found;
+  } catch {
+    return undefined;
+  } finally {
+    Error.stackTraceLimit = limit;
+    Error.prepareStackTrace = prepare;
+  }
+}
+
+/**
+ * A position in the code Node runs, mapped to the source it came from when
+ * source maps are on (`--enable-source-maps`, or a loader such as tsx that
+ * turns them on): a TypeScript app's own file and line. 1-based, as V8's.
+ */
+function sourcePosition(
+  file: string | undefined,
+  line: number | undefined,
+  column: number | undefined,
+): { file: string | undefined; line: number | undefined; column: number | undefined } {
+  if (file === undefined || line === undefined || column === undefined)
+    return { file, line, column };
+  if (!(process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled)
+    return { file, line, column };
+  const entry = findSourceMap(file)?.findEntry(line - 1, column - 1);
+  if (entry === undefined || !('originalSource' in entry)) return { file, line, column };
+  return {
+    file: entry.originalSource,
+    line: entry.originalLine + 1,
+    column: entry.originalColumn + 1,
+  };
 }
 
 /** Set by `@opentelemetry/instrumentation-winston` when it is active; read as a second source. */
@@ -119,7 +204,12 @@ function infoErrorOf(info: object, logged: Error | undefined): Error | undefined
  * says whether this is the call itself (`logger.write`), where the message
  * template can still be read.
  */
-export function captureCall(info: object, logged?: Error, atCall = true): CapturedCall {
+export function captureCall(
+  info: object,
+  logged?: Error,
+  atCall = true,
+  site?: CallSite,
+): CapturedCall {
   return new CapturedCall(
     // Only at the call is the message still the template: later a format may have filled it in.
     atCall ? callContext(info) : context.active(),
@@ -127,13 +217,19 @@ export function captureCall(info: object, logged?: Error, atCall = true): Captur
     Date.now(),
     infoErrorOf(info, logged),
     splatErrorOf(info),
+    site,
   );
 }
 
 /** Stamps `info` with the call captured now. A frozen info is left as it is. */
-export function stampCall(info: object, logged?: Error): void {
+export function stampCall(info: object, logged?: Error, site?: CallSite): void {
   try {
-    (info as { [CAPTURED_CALL]?: CapturedCall })[CAPTURED_CALL] = captureCall(info, logged);
+    (info as { [CAPTURED_CALL]?: CapturedCall })[CAPTURED_CALL] = captureCall(
+      info,
+      logged,
+      true,
+      site,
+    );
   } catch {
     // A frozen info object: the transport captures at delivery instead.
   }

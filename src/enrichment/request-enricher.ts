@@ -2,8 +2,16 @@
  * Enrichment: what the record gets from the context captured at the log call
  * rather than from `info`. The trace link is the captured OpenTelemetry
  * context itself, which the record carries as its `context`; the request
- * context (request id, user, route, ...) becomes attributes, here.
+ * context (request id, user, route, ...) and the call site become
+ * attributes, here.
  */
+import {
+  ATTR_CODE_COLUMN_NUMBER,
+  ATTR_CODE_FILE_PATH,
+  ATTR_CODE_FUNCTION_NAME,
+  ATTR_CODE_LINE_NUMBER,
+} from '@opentelemetry/semantic-conventions';
+import type { CallSite } from '../context/call-capture.js';
 import { forEachRequestAttribute } from '../context/request-attributes.js';
 import type { RequestContext } from '../context/request-context.js';
 import { toAnyValue, type AnyValue, type ValueLimits } from '../mapping/any-value.js';
@@ -18,6 +26,15 @@ import { addAttribute, type AttributeSink } from '../mapping/attribute-sink.js';
 let lastRequest: Readonly<RequestContext> | undefined;
 let lastLimits: ValueLimits | undefined;
 let lastAttributes: Array<readonly [string, AnyValue]> = [];
+
+/** Adds where the app made the call (`code.*`, stable semantic conventions) to `sink`. */
+export function addCallSiteAttributes(sink: AttributeSink, site: CallSite): void {
+  if (site.functionName !== undefined)
+    addAttribute(sink, ATTR_CODE_FUNCTION_NAME, site.functionName);
+  if (site.filePath !== undefined) addAttribute(sink, ATTR_CODE_FILE_PATH, site.filePath);
+  if (site.line !== undefined) addAttribute(sink, ATTR_CODE_LINE_NUMBER, site.line);
+  if (site.column !== undefined) addAttribute(sink, ATTR_CODE_COLUMN_NUMBER, site.column);
+}
 
 /** Adds the attributes of the request context captured at the call to `sink`. */
 export function addRequestAttributes(sink: AttributeSink, request: Readonly<RequestContext>): void {

@@ -1,6 +1,6 @@
 import type { LogRecord, SeverityNumber } from '@opentelemetry/api';
 import type { CapturedCall } from '../context/call-capture.js';
-import { addRequestAttributes } from '../enrichment/request-enricher.js';
+import { addCallSiteAttributes, addRequestAttributes } from '../enrichment/request-enricher.js';
 import type { ValueLimits } from '../mapping/any-value.js';
 import { NO_ATTRIBUTES, newAttributeSink } from '../mapping/attribute-sink.js';
 import { mapBody, mapException, mapMetadata } from '../mapping/map-record.js';
@@ -14,6 +14,7 @@ export interface RecordSettings {
   readonly attributeLimits: ValueLimits;
   readonly attributeCountLimit: number;
   readonly includeRequestContext: boolean;
+  readonly includeCodeAttributes: boolean;
 }
 
 /** The severity a record was given. */
@@ -31,7 +32,8 @@ export interface Severity {
  * their attributes under the count limit:
  *
  * 1. the exception (`exception.*`), which the metadata may not overwrite;
- * 2. the request context captured at the call;
+ * 2. the request context captured at the call, then the call site
+ *    (`code.*`, with `includeCodeAttributes`);
  * 3. the metadata, which overwrites the request context on a clash.
  *
  * Never throws: each part is read on its own, and a part that cannot be read
@@ -52,6 +54,9 @@ export function buildLogRecord(
     } catch (error) {
       sink.failure ??= error;
     }
+  }
+  if (settings.includeCodeAttributes && call.site !== undefined) {
+    addCallSiteAttributes(sink, call.site);
   }
   const metadata = mapMetadata(info, exception.skip, severity.crash, sink);
 

@@ -4,6 +4,7 @@ import { checkInteger, invalidOption } from '../errors.js';
 import type { SeverityMap } from '../mapping/severity.js';
 import { DEFAULT_ATTRIBUTE_LIMITS } from '../limits.js';
 import type { Defaults } from '../defaults.js';
+import { readBooleanEnv, type Env } from '../env.js';
 
 /** Options of {@link OtelTransport}. Every option is optional. */
 export interface OtelTransportOptions extends TransportStream.TransportStreamOptions {
@@ -46,6 +47,19 @@ export interface OtelTransportOptions extends TransportStream.TransportStreamOpt
    * @example new OtelTransport({ includeRequestContext: false })
    */
   includeRequestContext?: boolean;
+
+  /**
+   * Add where the app made each log call: `code.function.name`,
+   * `code.file.path`, `code.line.number` and `code.column.number`, taken at
+   * the call from one frame of a V8 stack trace (as the code ran: a
+   * TypeScript or bundled app's paths and lines are those of the JavaScript
+   * Node runs, unless source maps are enabled). Off by default: it costs
+   * a few microseconds per call that logs, a V8 stack frame capture
+   * (docs/benchmarks.md, "Policies").
+   * @default `OTEL_WINSTON_CODE_ATTRIBUTES`, else false
+   * @example new OtelTransport({ includeCodeAttributes: true })
+   */
+  includeCodeAttributes?: boolean;
 
   /**
    * Most attributes a record keeps; the rest are dropped and counted in a `diag` warning.
@@ -101,6 +115,7 @@ export const TRANSPORT_DEFAULTS = {
   loggerName: 'otel-winston',
   severityMap: {},
   includeRequestContext: true,
+  includeCodeAttributes: false,
   attributeCountLimit: DEFAULT_ATTRIBUTE_LIMITS.attributeCountLimit,
   maxStringLength: 1_048_576,
   maxDepth: 8,
@@ -147,6 +162,9 @@ export function validateTransportOptions(options: unknown): OtelTransportOptions
   if (o.includeRequestContext !== undefined && typeof o.includeRequestContext !== 'boolean') {
     throw invalidOption('includeRequestContext', 'a boolean', o.includeRequestContext);
   }
+  if (o.includeCodeAttributes !== undefined && typeof o.includeCodeAttributes !== 'boolean') {
+    throw invalidOption('includeCodeAttributes', 'a boolean', o.includeCodeAttributes);
+  }
   checkInteger('attributeCountLimit', o.attributeCountLimit, 0, Infinity);
   checkInteger('attributeValueLengthLimit', o.attributeValueLengthLimit, 1, Infinity);
   checkInteger('maxStringLength', o.maxStringLength, 1, Infinity);
@@ -154,4 +172,13 @@ export function validateTransportOptions(options: unknown): OtelTransportOptions
   checkInteger('maxCollectionSize', o.maxCollectionSize, 1, Infinity);
   checkInteger('maxValuesPerRecord', o.maxValuesPerRecord, 1, Infinity);
   return o;
+}
+
+/** `includeCodeAttributes` when not given in code: `OTEL_WINSTON_CODE_ATTRIBUTES`, else false. */
+export function codeAttributesFromEnv(env: Env = process.env): boolean {
+  return readBooleanEnv(
+    env,
+    'OTEL_WINSTON_CODE_ATTRIBUTES',
+    TRANSPORT_DEFAULTS.includeCodeAttributes,
+  );
 }

@@ -17,6 +17,7 @@ import { flushBeforeWinstonExits, isCrashRecord } from './crash.js';
 import { CapturedCall, capturedCallOf } from '../context/call-capture.js';
 import { instrumentLogger } from './winston-patches.js';
 import {
+  codeAttributesFromEnv,
   TRANSPORT_DEFAULTS,
   validateTransportOptions,
   type OtelTransportOptions,
@@ -117,11 +118,13 @@ export class OtelTransport extends TransportStream {
       },
       attributeCountLimit: o.attributeCountLimit ?? env.attributeCountLimit,
       includeRequestContext: o.includeRequestContext ?? TRANSPORT_DEFAULTS.includeRequestContext,
+      includeCodeAttributes: o.includeCodeAttributes ?? codeAttributesFromEnv(),
     };
     if (o.loggerProvider !== undefined) this.#useLogger(o.loggerProvider);
     // winston pipes a logger into each of its transports: from then on the
     // logger captures every call at the moment it is made.
-    this.on('pipe', instrumentLogger);
+    const callSite = this.#settings.includeCodeAttributes;
+    this.on('pipe', (logger: unknown) => instrumentLogger(logger, { callSite }));
   }
 
   /** winston's entry point. Emits the record, then calls `callback`, always. */

@@ -33,10 +33,11 @@
  */
 import { describeError, warn } from '../warnings.js';
 import { newValueState, toAnyValue, UNREADABLE } from '../mapping/any-value.js';
-import { isError, stampCall } from '../context/call-capture.js';
+import { callSiteOf, isError, stampCall, type CallSite } from '../context/call-capture.js';
 import { copyError } from '../mapping/exception.js';
 import {
   AUTO_TRANSPORT,
+  CAPTURE_CALL_SITE,
   LOGGER_EQUIPPED,
   LOGGER_INSTRUMENTED,
   OTEL_TRANSPORT,
@@ -64,6 +65,13 @@ const pushesAtDepth: number[] = [0];
  */
 const errorsAtDepth: (Error | undefined)[] = [undefined];
 
+/**
+ * Where the app made the outermost log call under way, when a transport of
+ * the logger asked for it ({@link CAPTURE_CALL_SITE}); taken by the outermost
+ * guard, whose caller is the app, and stamped on the info with the rest.
+ */
+let siteOfCall: CallSite | undefined;
+
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
 interface WinstonLike {
@@ -72,6 +80,7 @@ interface WinstonLike {
   log?: Method;
   levels?: Record<string, number>;
   [LOGGER_INSTRUMENTED]?: true;
+  [CAPTURE_CALL_SITE]?: true;
 }
 
 function define(target: object, key: PropertyKey, value: unknown): void {
@@ -81,6 +90,20 @@ function define(target: object, key: PropertyKey, value: unknown): void {
     enumerable: false,
     value,
   });
+}
+
+/**
+ * Whether `logger` would log at `level` (winston's `isLevelEnabled`): a call
+ * it filters out needs no call site. True when it cannot tell.
+ */
+function levelEnabled(logger: unknown, level: unknown): boolean {
+  if (typeof level !== 'string') return true;
+  try {
+    const check = (logger as { isLevelEnabled?: unknown }).isLevelEnabled;
+    return typeof check !== 'function' || check.call(logger, level) !== false;
+  } catch {
+    return true;
+  }
 }
 
 /** `info` when it is an Error: the argument a log call gives winston as its info. */
@@ -150,9 +173,13 @@ function plainCopy(arg: unknown): unknown {
  * Only the instance is changed, never winston's prototypes; installing twice
  * is a no-op.
  */
-export function instrumentLogger(logger: unknown): void {
+export function instrumentLogger(logger: unknown, options?: { readonly callSite?: boolean }): void {
   if (typeof logger !== 'object' || logger === null) return;
   const target = logger as WinstonLike;
+  // Child loggers, made with Object.create, inherit it.
+  if (options?.callSite === true && typeof target.write === 'function') {
+    define(target, CAPTURE_CALL_SITE, true);
+  }
   if (target[LOGGER_INSTRUMENTED] === true || typeof target.write !== 'function') return;
   define(target, LOGGER_INSTRUMENTED, true);
 
@@ -165,7 +192,7 @@ export function instrumentLogger(logger: unknown): void {
       if (typeof chunk === 'object' && chunk !== null) {
         // Thrown to the guard of the call, which retries with a plain copy.
         if (depth > 0 && wouldStall(chunk)) throw new Error(STALL);
-        stampCall(chunk, errorsAtDepth[depth]);
+        stampCall(chunk, errorsAtDepth[depth], siteOfCall);
       }
       return write.call(this, chunk, encoding, callback);
     },
@@ -223,6 +250,13 @@ function guard(original: Method, name: string, isLog: boolean): Method {
     const info: unknown =
       count === 1 ? arguments[0] : isLog && count === 2 ? arguments[1] : undefined;
     errorsAtDepth[level] = errorOrUndefined(info);
+    if (
+      level === 1 &&
+      (this as WinstonLike | null)?.[CAPTURE_CALL_SITE] === true &&
+      levelEnabled(this, isLog ? arguments[0] : name)
+    ) {
+      siteOfCall = callSiteOf(guardedLogCall);
+    }
     try {
       return original.apply(this, arguments as unknown as unknown[]);
     } catch (error) {
@@ -254,6 +288,7 @@ function guard(original: Method, name: string, isLog: boolean): Method {
       }
     } finally {
       errorsAtDepth[level] = undefined;
+      if (level === 1) siteOfCall = undefined;
       depth = level - 1;
     }
   };

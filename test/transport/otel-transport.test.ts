@@ -497,6 +497,11 @@ describe('OtelTransport', () => {
         /Expected `includeRequestContext` to be a boolean/,
       ],
       [
+        'includeCodeAttributes',
+        { includeCodeAttributes: 1 },
+        /Expected `includeCodeAttributes` to be a boolean/,
+      ],
+      [
         'attributeCountLimit',
         { attributeCountLimit: -1 },
         /Expected `attributeCountLimit` to be an integer from 0 to Infinity, got `-1` \(number\)/,
