@@ -27,13 +27,30 @@ const INSTALLED = Symbol.for('otel-winston.esm-hook.v1');
 function installNow() {
   if (globalThis[INSTALLED] === true) return;
   globalThis[INSTALLED] = true;
-  const fromInstrumentation = nodeModule.createRequire(
-    require.resolve('@opentelemetry/instrumentation'),
-  );
-  nodeModule.register(
-    pathToFileURL(fromInstrumentation.resolve('import-in-the-middle/hook.mjs')).href,
-    pathToFileURL(__filename),
-  );
+  try {
+    const fromInstrumentation = nodeModule.createRequire(
+      require.resolve('@opentelemetry/instrumentation'),
+    );
+    nodeModule.register(
+      pathToFileURL(fromInstrumentation.resolve('import-in-the-middle/hook.mjs')).href,
+      pathToFileURL(__filename),
+    );
+  } catch (error) {
+    // Never the app's failure: ES modules then go uninstrumented, and the app is told why.
+    process.emitWarning(
+      `ES modules will not be instrumented: the ESM loader hook could not be installed: ${error instanceof Error ? error.message : String(error)}`,
+      { type: 'OtelWinstonWarning', code: 'OTW011' },
+    );
+  }
+}
+
+/**
+ * Whether a resolution is an import: its conditions hold "import". They are an array, except
+ * for require() on Node 22.15 to 22.18 and 24.0 to 24.4, which pass a Set (nodejs/node#59003).
+ */
+function isImport(conditions) {
+  if (Array.isArray(conditions)) return conditions.includes('import');
+  return conditions instanceof Set && conditions.has('import');
 }
 
 /** Whether `file` is CommonJS by Node's rules: .cjs, or .js (or no extension) outside "type": "module". */
@@ -65,10 +82,10 @@ function installLoaderHooks() {
   // Left in place once it has installed the loader hook: then it costs one check per resolution.
   nodeModule.registerHooks({
     resolve(specifier, context, next) {
-      if (globalThis[INSTALLED] !== true && context.conditions?.includes('import')) installNow();
+      if (globalThis[INSTALLED] !== true && isImport(context?.conditions)) installNow();
       return next(specifier, context);
     },
   });
 }
 
-module.exports = { installLoaderHooks };
+module.exports = { installLoaderHooks, isImport };

@@ -40,6 +40,7 @@ import { readFileSync } from 'node:fs';
 import { requireHere } from '#require-here';
 import { readListEnv, readStringEnv, type Env } from '../env.js';
 import { warn } from '../warnings.js';
+import { installed } from './sdk-providers.js';
 
 /** `@opentelemetry/resource-detector-gcp` is an optional peer dependency (it brings 55 packages). */
 const GCP_PACKAGE = '@opentelemetry/resource-detector-gcp';
@@ -142,16 +143,6 @@ export function containerIdFound(files: ContainerFiles = PROC_SELF): boolean {
     (part, i) =>
       (part === 'containers' || part === 'overlay-containers') && parts[i + 1]?.length === 64,
   );
-}
-
-/** Whether this package can load an optional peer dependency. */
-function installed(id: string): boolean {
-  try {
-    requireHere.resolve(id);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function set(env: Env, ...names: string[]): boolean {

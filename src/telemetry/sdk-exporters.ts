@@ -7,8 +7,9 @@
  * short script with no collector alive long after its last line; these
  * exports end at the exit deadline with the logs.
  *
- * The upstream modules (serializers for every signal, about 0.1 s to load)
- * are loaded at the first export, not at start: the first span export comes
+ * The configuration is read at start, as the log pipeline's is; the upstream
+ * serializers (for every signal, about 0.1 s to load) are loaded at the
+ * first export, not at start: the first span export comes
  * `OTEL_BSP_SCHEDULE_DELAY` (5 s) after the first span at the earliest, and
  * the first metric export one `OTEL_METRIC_EXPORT_INTERVAL` (60 s) after start.
  */
@@ -47,58 +48,35 @@ function protocolFor(env: Env, signal: 'TRACES' | 'METRICS'): Protocol {
   return 'http/protobuf';
 }
 
-interface Upstream {
-  base: {
-    OTLPExporterBase: new (delegate: unknown) => object;
-    createOtlpNetworkExportDelegate: (
-      options: unknown,
-      serializer: unknown,
-      metrics: unknown,
-      transport: ExitAwareTransport,
-    ) => unknown;
-  };
-  nodeHttp: {
-    convertLegacyHttpOptions: (
-      config: object,
-      signal: string,
-      path: string,
-      headers: Record<string, string>,
-    ) => HttpSenderConfig & { timeoutMillis: number; concurrencyLimit: number };
-    createOtlpHttpExporterMetrics: (
-      type: string,
-      helper: unknown,
-      url: string,
-      meterProvider: undefined,
-    ) => unknown;
-  };
-  transformer: Record<string, unknown>;
-}
-
-function upstream(): Upstream {
-  return {
-    base: requireHere('@opentelemetry/otlp-exporter-base') as Upstream['base'],
-    nodeHttp: requireHere('@opentelemetry/otlp-exporter-base/node-http') as Upstream['nodeHttp'],
-    transformer: requireHere('@opentelemetry/otlp-transformer') as Record<string, unknown>,
-  };
+/** `@opentelemetry/otlp-exporter-base`, as used here. */
+interface ExporterBase {
+  OTLPExporterBase: new (delegate: unknown) => object;
+  createOtlpNetworkExportDelegate: (
+    options: unknown,
+    serializer: unknown,
+    metrics: unknown,
+    transport: ExitAwareTransport,
+  ) => unknown;
 }
 
 /**
- * The export delegate of an upstream OTLP exporter of `signal`, configured
- * from the environment as upstream configures it, on an
- * {@link ExitAwareTransport}.
+ * What makes the upstream OTLP exporter of `signal`: its configuration,
+ * read from the environment now, as upstream reads it (endpoint, headers,
+ * timeout, compression, certificates), on an {@link ExitAwareTransport}; the
+ * serializers and the export delegate, made by the function returned, at
+ * the first export. A configuration that cannot be used throws now.
  */
-function delegateFor(
-  u: Upstream,
+function exporterMaker(
   signal: 'TRACES' | 'METRICS',
   protocol: Protocol,
   policy: RetryPolicy,
   aborter: ExportAborter,
-): unknown {
-  const kind = signal === 'TRACES' ? 'Trace' : 'Metrics';
+): () => object {
   const item = signal === 'TRACES' ? 'span' : 'metric';
-  const helper = u.transformer[`${kind}ExporterMetricsHelper`];
   const json = protocol === 'http/json';
-  const serializer = u.transformer[`${json ? 'Json' : 'Protobuf'}${kind}Serializer`];
+  let options: { readonly url: string };
+  let transport: ExitAwareTransport;
+  let exporterMetrics: (helper: unknown) => unknown;
   if (protocol === 'grpc') {
     const grpc = requireHere('@opentelemetry/otlp-grpc-exporter-base') as {
       convertLegacyOtlpGrpcOptions: (
@@ -107,34 +85,53 @@ function delegateFor(
       ) => GrpcSenderConfig & { timeoutMillis: number };
       createOtlpGrpcExporterMetrics: (type: string, helper: unknown, url: string) => unknown;
     };
-    const options = grpc.convertLegacyOtlpGrpcOptions({}, signal);
+    const config = grpc.convertLegacyOtlpGrpcOptions({}, signal);
     const sender = new GrpcSender(
-      options,
+      config,
       GRPC_EXPORT_PATHS[signal === 'TRACES' ? 'traces' : 'metrics'],
     );
-    const metrics = grpc.createOtlpGrpcExporterMetrics(
-      `otlp_grpc_${item}_exporter`,
-      helper,
-      options.url,
-    );
-    const transport = new ExitAwareTransport(grpcAttempts(sender), policy, aborter);
-    return u.base.createOtlpNetworkExportDelegate(options, serializer, metrics, transport);
+    options = config;
+    transport = new ExitAwareTransport(grpcAttempts(sender), policy, aborter);
+    exporterMetrics = (helper) =>
+      grpc.createOtlpGrpcExporterMetrics(`otlp_grpc_${item}_exporter`, helper, config.url);
+  } else {
+    const nodeHttp = requireHere('@opentelemetry/otlp-exporter-base/node-http') as {
+      convertLegacyHttpOptions: (
+        config: object,
+        signal: string,
+        path: string,
+        headers: Record<string, string>,
+      ) => HttpSenderConfig & { timeoutMillis: number; concurrencyLimit: number };
+      createOtlpHttpExporterMetrics: (
+        type: string,
+        helper: unknown,
+        url: string,
+        meterProvider: undefined,
+      ) => unknown;
+    };
+    const config = nodeHttp.convertLegacyHttpOptions({}, signal, `v1/${signal.toLowerCase()}`, {
+      'Content-Type': json ? 'application/json' : 'application/x-protobuf',
+    });
+    options = config;
+    transport = new ExitAwareTransport(httpAttempts(new HttpEndpoint(config)), policy, aborter);
+    exporterMetrics = (helper) =>
+      nodeHttp.createOtlpHttpExporterMetrics(
+        `otlp_http${json ? '_json' : ''}_${item}_exporter`,
+        helper,
+        config.url,
+        undefined,
+      );
   }
-  const options = u.nodeHttp.convertLegacyHttpOptions({}, signal, `v1/${signal.toLowerCase()}`, {
-    'Content-Type': json ? 'application/json' : 'application/x-protobuf',
-  });
-  const metrics = u.nodeHttp.createOtlpHttpExporterMetrics(
-    `otlp_http${json ? '_json' : ''}_${item}_exporter`,
-    helper,
-    options.url,
-    undefined,
-  );
-  const transport = new ExitAwareTransport(
-    httpAttempts(new HttpEndpoint(options)),
-    policy,
-    aborter,
-  );
-  return u.base.createOtlpNetworkExportDelegate(options, serializer, metrics, transport);
+  return () => {
+    const base = requireHere('@opentelemetry/otlp-exporter-base') as ExporterBase;
+    const transformer = requireHere('@opentelemetry/otlp-transformer') as Record<string, unknown>;
+    const kind = signal === 'TRACES' ? 'Trace' : 'Metrics';
+    const serializer = transformer[`${json ? 'Json' : 'Protobuf'}${kind}Serializer`];
+    const metrics = exporterMetrics(transformer[`${kind}ExporterMetricsHelper`]);
+    return new base.OTLPExporterBase(
+      base.createOtlpNetworkExportDelegate(options, serializer, metrics, transport),
+    );
+  };
 }
 
 /**
@@ -143,6 +140,8 @@ function delegateFor(
  */
 class Deferred<T extends { shutdown(): Promise<void>; forceFlush?(): Promise<void> }> {
   #made: T | undefined;
+  /** Why it could not be made: every export fails with it, and it is not made again. */
+  #failure: Error | undefined;
   readonly #make: () => T;
 
   constructor(make: () => T) {
@@ -160,12 +159,11 @@ class Deferred<T extends { shutdown(): Promise<void>; forceFlush?(): Promise<voi
   ): void {
     let exporter: T;
     try {
+      if (this.#failure !== undefined) throw this.#failure;
       exporter = this.#made ??= this.#make();
     } catch (error) {
-      done({
-        code: ExportResultCode.FAILED,
-        error: error instanceof Error ? error : new Error(String(error)),
-      });
+      this.#failure = error instanceof Error ? error : new Error(String(error));
+      done({ code: ExportResultCode.FAILED, error: this.#failure });
       return;
     }
     send(exporter, items, done);
@@ -187,12 +185,8 @@ export function otlpSpanExporter(
   aborter: ExportAborter,
 ): SpanExporter {
   const protocol = protocolFor(env, 'TRACES');
-  const exporter = new Deferred(() => {
-    const u = upstream();
-    return new u.base.OTLPExporterBase(
-      delegateFor(u, 'TRACES', protocol, policy, aborter),
-    ) as unknown as SpanExporter;
-  });
+  const make = exporterMaker('TRACES', protocol, policy, aborter);
+  const exporter = new Deferred(() => make() as unknown as SpanExporter);
   return {
     export: (spans, done) => exporter.export(spans, done, (e, s, d) => e.export(s, d)),
     shutdown: () => exporter.shutdown(),
@@ -214,12 +208,8 @@ export function otlpMetricExporter(
 ): PushMetricExporter {
   const protocol = protocolFor(env, 'METRICS');
   const temporality = temporalityFromEnv(env);
-  const exporter = new Deferred(() => {
-    const u = upstream();
-    return new u.base.OTLPExporterBase(
-      delegateFor(u, 'METRICS', protocol, policy, aborter),
-    ) as unknown as PushMetricExporter;
-  });
+  const make = exporterMaker('METRICS', protocol, policy, aborter);
+  const exporter = new Deferred(() => make() as unknown as PushMetricExporter);
   return {
     export: (batch, done) => exporter.export(batch, done, (e, b, d) => e.export(b, d)),
     shutdown: () => exporter.shutdown(),

@@ -49,7 +49,7 @@ import {
   type Env,
 } from '../env.js';
 import { attributeLimitsFromEnv } from '../limits.js';
-import { warn } from '../warnings.js';
+import { NODE_WARNING_TYPE, warn } from '../warnings.js';
 import { otlpMetricExporter, otlpSpanExporter } from './sdk-exporters.js';
 
 /** What the SDK is made of besides the environment. */
@@ -115,11 +115,10 @@ function chosen(
 /** An optional peer's export, or `undefined` with a warning that says what to install. */
 function optionalPeer<T>(id: string, variable: string, value: string): T | undefined {
   if (installed(id)) return load<T>(id);
-  warn(
-    'OTW004',
-    `${variable}=${value} needs ${id}, which is not installed: npm install ${id}`,
-    `${variable}:${value}`,
-  );
+  // A whole signal goes nowhere: said as a Node.js warning too, which needs no OTEL_LOG_LEVEL.
+  const message = `${variable}=${value} needs ${id}, which is not installed: npm install ${id}`;
+  warn('OTW004', message, `${variable}:${value}`);
+  process.emitWarning(message, { type: NODE_WARNING_TYPE, code: 'OTW004' });
   return undefined;
 }
 
@@ -313,63 +312,71 @@ function spanLimitsFromEnv(env: Env): SpanLimits {
 }
 
 /**
- * Starts the SDK: registers the instrumentations, the context manager and
- * the propagator, then makes and registers each provider the environment
- * asks for. Throws only where the SDK's own constructors throw.
+ * Starts the SDK: makes each provider the environment asks for, then
+ * registers the instrumentations, the context manager, the propagator and
+ * the providers, in the Node SDK's order. Everything is made before anything
+ * is registered, so a failure (an SDK constructor that throws) leaves no
+ * half-started SDK behind: it throws, and the globals are untouched.
  */
 export function startSdk(env: Env, parts: SdkParts): StartedSdk {
-  load<typeof import('@opentelemetry/instrumentation')>(
+  const instrumentation = load<typeof import('@opentelemetry/instrumentation')>(
     '@opentelemetry/instrumentation',
-  ).registerInstrumentations({ instrumentations: [...parts.instrumentations] });
+  );
   const { AsyncLocalStorageContextManager } = load<
     typeof import('@opentelemetry/context-async-hooks')
   >('@opentelemetry/context-async-hooks');
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const propagator = propagatorFromEnv(env);
-  if (propagator !== undefined) propagation.setGlobalPropagator(propagator);
   const resource = resourceOf(parts);
 
-  const providers: Array<MeterProvider | TracerProvider | LoggerProvider> = [];
   // The SDK's own metrics (otel.sdk.span.*, otel.sdk.log.created, …), off by default as in the Node SDK.
   const sdkMetricsEnabled = readSpecBooleanEnv(env, 'OTEL_NODE_EXPERIMENTAL_SDK_METRICS');
-  let selfMetrics: { meterProvider?: MeterProvider } = {};
   const readers = metricReadersFromEnv(env, parts);
-  if (readers.length > 0) {
-    const m = load<Metrics>('@opentelemetry/sdk-metrics');
-    const meterProvider = new m.MeterProvider({ resource, readers, sdkMetricsEnabled });
-    if (sdkMetricsEnabled) selfMetrics = { meterProvider };
-    providers.push(meterProvider);
-    metrics.setGlobalMeterProvider(meterProvider);
-    for (const instrumentation of parts.instrumentations) {
-      instrumentation.setMeterProvider(metrics.getMeterProvider());
-    }
-  }
+  const meterProvider =
+    readers.length > 0
+      ? new (load<Metrics>('@opentelemetry/sdk-metrics').MeterProvider)({
+          resource,
+          readers,
+          sdkMetricsEnabled,
+        })
+      : undefined;
+  const selfMetrics = sdkMetricsEnabled && meterProvider !== undefined ? { meterProvider } : {};
   const t = load<Traces>('@opentelemetry/sdk-trace');
   const spanProcessors = spanProcessorsFromEnv(env, parts, t, selfMetrics.meterProvider);
-  if (spanProcessors.length > 0) {
-    const sampler = samplerFromEnv(env, t);
-    const tracerProvider = new t.TracerProvider({
-      resource,
-      spanProcessors,
-      spanLimits: spanLimitsFromEnv(env),
-      ...(sampler !== undefined ? { sampler } : {}),
-      ...selfMetrics,
-    });
-    providers.push(tracerProvider);
-    trace.setGlobalTracerProvider(tracerProvider);
+  const sampler = spanProcessors.length > 0 ? samplerFromEnv(env, t) : undefined;
+  const tracerProvider =
+    spanProcessors.length > 0
+      ? new t.TracerProvider({
+          resource,
+          spanProcessors,
+          spanLimits: spanLimitsFromEnv(env),
+          ...(sampler !== undefined ? { sampler } : {}),
+          ...selfMetrics,
+        })
+      : undefined;
+  const loggerProvider =
+    parts.logProcessors !== undefined
+      ? new (load<typeof import('@opentelemetry/sdk-logs')>(
+          '@opentelemetry/sdk-logs',
+        ).LoggerProvider)({
+          resource,
+          processors: parts.logProcessors,
+          logRecordLimits: attributeLimitsFromEnv(env),
+          ...selfMetrics,
+        })
+      : undefined;
+
+  instrumentation.registerInstrumentations({ instrumentations: [...parts.instrumentations] });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  if (propagator !== undefined) propagation.setGlobalPropagator(propagator);
+  if (meterProvider !== undefined) {
+    metrics.setGlobalMeterProvider(meterProvider);
+    for (const each of parts.instrumentations) each.setMeterProvider(metrics.getMeterProvider());
   }
-  if (parts.logProcessors !== undefined) {
-    const { LoggerProvider: Provider } =
-      load<typeof import('@opentelemetry/sdk-logs')>('@opentelemetry/sdk-logs');
-    const loggerProvider = new Provider({
-      resource,
-      processors: parts.logProcessors,
-      logRecordLimits: attributeLimitsFromEnv(env),
-      ...selfMetrics,
-    });
-    providers.push(loggerProvider);
-    logs.setGlobalLoggerProvider(loggerProvider);
-  }
+  if (tracerProvider !== undefined) trace.setGlobalTracerProvider(tracerProvider);
+  if (loggerProvider !== undefined) logs.setGlobalLoggerProvider(loggerProvider);
+  const providers = [meterProvider, tracerProvider, loggerProvider].filter(
+    (p): p is MeterProvider | TracerProvider | LoggerProvider => p !== undefined,
+  );
   return {
     async shutdown() {
       await Promise.all(providers.map((provider) => provider.shutdown()));

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { getRequestContext, setRequestContext } from '../context/request-context.js';
 import { invalidOption } from '../errors.js';
 import { describeError, warn } from '../warnings.js';
@@ -248,14 +248,26 @@ export function appPackageName(start = process.argv[1] ?? process.cwd()): string
   return undefined;
 }
 
-/** Whether the app can load `name`: resolved from its entry script's folder, else the working directory. */
+/**
+ * Whether the app can load `name`: resolved from its entry script's folder,
+ * the working directory, or this package's own place (where a package
+ * manager that hoists puts the app's dependencies too).
+ */
 function appCanLoad(name: string): boolean {
-  try {
-    createRequire(process.argv[1] ?? join(process.cwd(), 'index.js')).resolve(name);
-    return true;
-  } catch {
-    return false;
+  const entry = process.argv[1];
+  const from = [
+    ...(entry !== undefined && isAbsolute(entry) ? [entry] : []),
+    join(process.cwd(), 'index.js'),
+  ];
+  for (const file of from) {
+    try {
+      createRequire(file).resolve(name);
+      return true;
+    } catch {
+      // Not from there: try the next.
+    }
   }
+  return installed(name);
 }
 
 function chooseInstrumentations(settings: Settings, extra: Instrumentation[]): Instrumentation[] {
@@ -286,14 +298,20 @@ function chooseInstrumentations(settings: Settings, extra: Instrumentation[]): I
     ) ?? [],
   );
   const chosen = known.filter((name) => enabled.includes(name) && !disabled.has(name));
+  const named = readListEnv(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS') ?? [];
   const made: Instrumentation[] = [];
   for (const name of chosen) {
     const { framework, make } = INSTRUMENTATIONS[name]!;
-    if (framework !== undefined && !appCanLoad(framework)) continue;
+    // Named in OTEL_NODE_ENABLED_INSTRUMENTATIONS: made whether or not the framework is found.
+    if (framework !== undefined && !named.includes(name) && !appCanLoad(framework)) {
+      diag.debug(`otel-winston: ${framework} cannot be loaded from the app: not instrumented`);
+      continue;
+    }
     const instrumentation = make(settings);
     if (instrumentation !== undefined) made.push(instrumentation);
   }
-  return [...made, ...extra];
+  // As the Node SDK takes them: nested lists are flattened.
+  return [...made, ...(extra.flat(Infinity) as Instrumentation[])];
 }
 
 /**
