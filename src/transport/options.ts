@@ -53,9 +53,9 @@ export interface OtelTransportOptions extends TransportStream.TransportStreamOpt
    * `code.file.path`, `code.line.number` and `code.column.number`, taken at
    * the call from one frame of a V8 stack trace (as the code ran: a
    * TypeScript or bundled app's paths and lines are those of the JavaScript
-   * Node runs, unless source maps are enabled). Off by default: it costs
-   * a few microseconds per call that logs, a V8 stack frame capture
-   * (docs/benchmarks.md, "Policies").
+   * Node runs, unless source maps are enabled). Off by default: a V8 stack
+   * frame capture per call that logs, which about doubles the CPU of a log
+   * call (docs/benchmarks.md, "Policies").
    * @default `OTEL_WINSTON_CODE_ATTRIBUTES`, else false
    * @example new OtelTransport({ includeCodeAttributes: true })
    */
